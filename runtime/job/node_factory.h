@@ -13,6 +13,7 @@
 #include "runtime/job/configuration.h"
 #include "runtime/job/job_spec.h"
 #include "runtime/task/operator.h"
+#include "runtime/task/partitioning.h"
 #include "runtime/task/source_reader.h"
 
 namespace sluice {
@@ -21,19 +22,6 @@ namespace sluice {
 struct StreamInfo {
   SchemaPtr schema;
   int eventTimeIndex = -1;
-};
-
-/// How records reach the subtasks of a node's input.
-enum class PartitionKind {
-  kForward,    // subtask i → subtask i (requires equal parallelism; else rebalance)
-  kHash,       // key → key group → subtask (keyColumns of the input schema)
-  kRebalance,  // round-robin batches
-  kBroadcast,  // every batch to every subtask
-};
-
-struct InputPartitioning {
-  PartitionKind kind = PartitionKind::kForward;
-  std::vector<int> keyColumns;  // for kHash
 };
 
 /// A node after planning: everything the runtime needs, independent of how
