@@ -26,15 +26,18 @@ struct StreamRef {
 enum class NodeRole { kSource, kOperator, kSink };
 
 /// One entry of `sources:`, `nodes:` or `sinks:`. `options` is the entry's whole
-/// YAML mapping after `${param}` substitution; the operator that builds the node
-/// reads its own keys from it and reports unknown ones.
+/// YAML mapping after `${param}` substitution, a deep copy that shares nothing
+/// with other specs; the operator that builds the node reads its own keys from
+/// it and reports unknown ones. Every scalar in it is a string (read with
+/// `as<std::string>()`). The copy carries no source positions: report errors
+/// against `line`.
 struct NodeSpec {
   std::string id;
   NodeRole role = NodeRole::kOperator;
-  std::vector<StreamRef> from;        // empty for sources
-  std::optional<int> parallelism;     // the node's own setting, if any
+  std::vector<StreamRef> from;     // empty for sources
+  std::optional<int> parallelism;  // the node's own setting, if any
   YAML::Node options;
-  int line = 0;                       // 1-based line in the job file, for errors
+  int line = 0;  // 1-based line in the job file, for errors
 };
 
 /// A parsed, parameter-substituted job file. Structure is validated (unique ids,
@@ -42,9 +45,9 @@ struct NodeSpec {
 /// options are validated later by the planner that builds each node.
 struct JobSpec {
   std::string name;
-  std::string sourceText;             // the original file, to ship to workers
-  std::string path;                   // where it was read from ("" if from text)
-  Configuration config;               // the file's `config:` section only
+  std::string sourceText;  // the original file, to ship to workers
+  std::string path;        // where it was read from ("" if from text)
+  Configuration config;    // the file's `config:` section only
   std::vector<NodeSpec> sources;
   std::vector<NodeSpec> nodes;
   std::vector<NodeSpec> sinks;
@@ -58,7 +61,9 @@ struct JobSpec {
 
 /// Parses a job file's text. `parameters` fills `${name}` and `${name:-default}`
 /// in scalar values (never in keys or raw text); an unset parameter without a
-/// default is an error naming it and its line. Relative paths are left as they
+/// default is an error naming it and its line. As in a shell, the default also
+/// replaces an empty value; `$${` is a literal `${`. Placeholders may stand
+/// unquoted inside flow collections (`{ path: ${output} }`). Relative paths are left as they
 /// are; the client resolves them. Errors are one line, prefixed with the file
 /// name (`displayName`) and line where known.
 Result<JobSpec> parseJobSpec(const std::string& text, const std::map<std::string, std::string>& parameters,

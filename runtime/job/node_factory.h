@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -49,19 +50,22 @@ struct PlannedNode {
 struct PlanContext {
   const JobSpec* job = nullptr;
   const Configuration* config = nullptr;  // the effective configuration
-  std::string workingDirectory;          // for relative paths
+  std::string workingDirectory;           // for relative paths
 };
 
 /// Builds a PlannedNode from a spec and the infos of its input streams (in
 /// `from` order). Errors must name the node id and the offending option.
-using NodeFactory =
-    std::function<Result<PlannedNode>(const NodeSpec& spec, const std::vector<StreamInfo>& inputs,
-                                      const PlanContext& context)>;
+using NodeFactory = std::function<Result<PlannedNode>(const NodeSpec& spec, const std::vector<StreamInfo>& inputs,
+                                                      const PlanContext& context)>;
 
 /// Maps node kinds to factories. Kinds: a source's `type` ("file",
 /// "generator"), a sink's `type` ("file", "print", "discard"), an operator
 /// node's `type` or, when absent, the kind implied by its keys (see
 /// `operatorKindOf`).
+///
+/// Thread-safe: registration (normally once, from `registerBuiltinOperators()`
+/// and plugin loading) and lookups may happen from any thread. Registering a
+/// kind again replaces its factory.
 class NodeRegistry {
  public:
   static NodeRegistry& instance();
@@ -73,6 +77,7 @@ class NodeRegistry {
   Result<NodeFactory> lookup(const NodeSpec& spec) const;
 
  private:
+  mutable std::mutex mutex_;
   std::map<std::string, NodeFactory> sources_;
   std::map<std::string, NodeFactory> sinks_;
   std::map<std::string, NodeFactory> operators_;
