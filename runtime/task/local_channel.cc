@@ -39,6 +39,7 @@ std::optional<InputGate::Event> InputGate::poll(std::chrono::milliseconds timeou
       StreamElement element = std::move(channel.queue_.front());
       channel.queue_.pop_front();
       spaceAvailable_.notify_all();
+      if (channel.onConsumed_) channel.onConsumed_();
       if (auto* batch = std::get_if<RecordBatch>(&element)) {
         Event event{Event::Kind::kBatch};
         event.input = channel.input_;

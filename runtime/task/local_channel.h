@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -45,8 +46,14 @@ class LocalChannel : public OutputChannel {
 
   int input() const { return input_; }
 
+  /// Called (on the consumer's thread, under the gate's lock; must not block)
+  /// each time the consumer takes an element: a network channel returns one
+  /// credit to its remote sender. REQUIRES: set before elements flow.
+  void setConsumedCallback(std::function<void()> callback) { onConsumed_ = std::move(callback); }
+
  private:
   friend class InputGate;
+  std::function<void()> onConsumed_;
   InputGate* gate_;
   int input_;
   size_t capacity_;

@@ -13,6 +13,8 @@
 
 namespace sluice {
 
+class KeyedStateBackend;
+
 /// Where an operator sends what it produces. Implemented by the runtime: the
 /// next operator of a fused chain, or record writers that partition batches to
 /// downstream channels. Only valid during the call it is passed to.
@@ -36,6 +38,13 @@ struct OperatorContext {
   int maxParallelism = 128;
   int attempt = 0;
   std::string jobId;
+  /// Keyed state of this subtask, owned by the runtime; set only for nodes
+  /// planned with `PlannedNode::keyed` (their input is hash-partitioned, so
+  /// every key this subtask sees belongs to its key-group range).
+  KeyedStateBackend* keyedStateBackend = nullptr;
+  /// The current processing time in epoch milliseconds (a function so that
+  /// tests can control the clock); never null when set by the runtime.
+  int64_t (*processingTime)() = nullptr;
 };
 
 /// State an operator hands to a checkpoint, as named opaque blobs. Keyed state

@@ -273,6 +273,7 @@ void writeHeader(const FrameHeader& header, wire::Header::Builder out) {
   out.setJobAttempt(header.jobAttempt);
   out.setChannelId(header.channelId);
   out.setSequence(header.sequence);
+  out.setJobKey(header.jobKey);
 }
 
 /// Runs `build` on a fresh message and flattens it, turning library exceptions into a Status.
@@ -475,7 +476,7 @@ Result<DecodedMessage> readMessage(const capnp::word* words, size_t wordCount, S
                    " (this build speaks version " + std::to_string(kWireFormatVersion) +
                    "); run the same Sluice release on every worker");
   }
-  FrameHeader header{headerIn.getJobAttempt(), headerIn.getChannelId(), headerIn.getSequence()};
+  FrameHeader header{headerIn.getJobAttempt(), headerIn.getChannelId(), headerIn.getSequence(), headerIn.getJobKey()};
   auto body = message.getBody();
   using Which = wire::StreamMessage::Body::Which;
   switch (body.which()) {

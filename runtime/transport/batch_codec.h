@@ -28,6 +28,8 @@ struct FrameHeader {
   uint32_t channelId = 0;
   /// Position of the message on its channel.
   uint64_t sequence = 0;
+  /// The job the channel belongs to (a hash of the job id).
+  uint64_t jobKey = 0;
   bool operator==(const FrameHeader& other) const = default;
 };
 

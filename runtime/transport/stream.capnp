@@ -27,6 +27,8 @@ struct Header {
   # The job attempt the sender belongs to; messages of an old attempt are stale.
   channelId @2 :UInt32;
   sequence @3 :UInt64;
+  jobKey @4 :UInt64;
+  # Identifies the job (a hash of its id) so channels of several jobs share a connection.
   # Position of the message on its channel, starting at 0.
 }
 

@@ -413,6 +413,7 @@ TEST(BatchCodecTest, SurvivesRandomByteFlips) {
       continue;
     }
     ++accepted;
+    if (result->isCredit()) continue;  // a flip in the union tag can turn a batch into a credit grant
     if (const auto* decoded = std::get_if<RecordBatch>(&result->element())) {
       for (const auto& column : decoded->columns()) {
         std::string why;

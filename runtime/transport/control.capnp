@@ -1,0 +1,108 @@
+# Control messages between the job manager, workers and clients. Versioned: a
+# peer that speaks another version is refused with a clear message.
+# Decoded (and validated) only by runtime/transport/control_codec.cc.
+
+@0x9f3d8b8d031168b7;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("sluice::transport::wire");
+
+struct KeyValue {
+  key @0 :Text;
+  value @1 :Text;
+}
+
+struct ControlEnvelope {
+  version @0 :UInt16;
+  requestId @1 :UInt64;
+  # Set by a requester; copied into the reply.
+
+  body :union {
+    registerWorker @2 :RegisterWorker;
+    registerReply @3 :RegisterReply;
+    heartbeat @4 :Heartbeat;
+    deployTasks @5 :DeployTasks;
+    taskState @6 :TaskState;
+    cancelJob @7 :JobAttempt;
+    submitJob @8 :SubmitJob;
+    statusRequest @9 :JobRequest;
+    listRequest @10 :Void;
+    cancelRequest @11 :JobRequest;
+    reply @12 :Reply;
+    disconnect @13 :Text;
+    # A worker that shuts down says goodbye (its id).
+  }
+}
+
+struct RegisterWorker {
+  workerId @0 :Text;
+  slots @1 :UInt32;
+  dataEndpoint @2 :Text;
+}
+
+struct RegisterReply {
+  accepted @0 :Bool;
+  error @1 :Text;
+  heartbeatIntervalMs @2 :UInt32;
+}
+
+struct Heartbeat {
+  workerId @0 :Text;
+}
+
+struct Placement {
+  node @0 :Text;
+  # The chain head node id.
+  subtask @1 :UInt32;
+  workerId @2 :Text;
+  dataEndpoint @3 :Text;
+}
+
+struct JobDefinition {
+  jobText @0 :Text;
+  jobPath @1 :Text;
+  parameters @2 :List(KeyValue);
+  properties @3 :List(KeyValue);
+  parallelism @4 :Int32;
+  # 0 when not given (-p).
+  workingDirectory @5 :Text;
+}
+
+struct DeployTasks {
+  jobId @0 :Text;
+  attempt @1 :UInt32;
+  job @2 :JobDefinition;
+  placements @3 :List(Placement);
+}
+
+struct TaskState {
+  jobId @0 :Text;
+  attempt @1 :UInt32;
+  node @2 :Text;
+  subtask @3 :UInt32;
+  state @4 :Text;
+  error @5 :Text;
+  recordsIn @6 :Int64;
+  recordsOut @7 :Int64;
+  workerId @8 :Text;
+}
+
+struct JobAttempt {
+  jobId @0 :Text;
+  attempt @1 :UInt32;
+}
+
+struct SubmitJob {
+  job @0 :JobDefinition;
+}
+
+struct JobRequest {
+  jobId @0 :Text;
+}
+
+struct Reply {
+  ok @0 :Bool;
+  error @1 :Text;
+  payload @2 :Text;
+  # JSON for status and list, the job id for submit.
+}
