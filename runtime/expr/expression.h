@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "runtime/base/result.h"
 #include "runtime/data/record_batch.h"
@@ -35,5 +36,10 @@ using ExpressionPtr = std::shared_ptr<const CompiledExpression>;
 /// name the position (1-based column) and the problem, e.g.
 /// "at column 7: unknown field 'prize' (fields: auction, bidder, price, ...)".
 Result<ExpressionPtr> compileExpression(std::string_view text, const Schema& schema);
+
+/// One byte per row of `predicate` (a bool column): 1 where it is true, 0
+/// where it is false or null, as SQL's WHERE keeps rows and as
+/// `RecordBatch::filter` takes them. REQUIRES: predicate.type() is bool.
+std::vector<uint8_t> trueRowMask(const Column& predicate);
 
 }  // namespace sluice
