@@ -9,7 +9,13 @@
 #include <iostream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include <thread>
+
 #include "jobmanager/local_cluster.h"
+#include "runtime/transport/control_channel.h"
+#include "worker/job_preparation.h"
 #include "runtime/base/logging.h"
 
 namespace sluice {
@@ -64,7 +70,6 @@ struct RunArguments {
   bool local = false;
   bool detached = false;
   int parallelism = 0;
-  bool parallelismSet = false;
   std::string savepointPath;
   bool allowNonRestoredState = false;
   std::vector<std::string> dynamicProperties;
@@ -72,54 +77,157 @@ struct RunArguments {
   std::vector<std::string> parameters;
 };
 
-int runLocal(const RunArguments& arguments) {
-  auto fail = [](const Status& status) {
-    std::fprintf(stderr, "sluice run: %s\n", status.message().c_str());
-    return kExitFailure;
-  };
-  if (arguments.detached) return fail(Status::invalidArgument("-d cannot be combined with --local"));
+std::string formatCount(const nlohmann::json& value) { return formatCount(value.get<int64_t>()); }
+
+int fail(const std::string& command, const Status& status) {
+  std::fprintf(stderr, "sluice %s: %s\n", command.c_str(), status.message().c_str());
+  return kExitFailure;
+}
+
+bool isTerminal(const std::string& state) { return state == "FINISHED" || state == "FAILED" || state == "CANCELED"; }
+
+Result<nlohmann::json> fetchStatus(const std::string& address, const std::string& jobId) {
+  SLUICE_ASSIGN_OR_RETURN(transport::Reply reply, transport::requestReply(address, transport::StatusRequest{jobId}));
+  if (!reply.ok) return Status::notFound(reply.error);
+  return nlohmann::json::parse(reply.payload);
+}
+
+/// Polls the job until it ends, riding out restarts; prints progress to stderr
+/// when it changes. Returns the final status.
+Result<nlohmann::json> waitForJob(const std::string& address, const std::string& jobId, bool showProgress) {
+  std::string lastLine;
+  int unreachable = 0;
+  while (true) {
+    auto status = fetchStatus(address, jobId);
+    if (!status.ok()) {
+      // The job manager may be busy or restarting; give up after about 30 s.
+      if (status.status().code() != StatusCode::kUnavailable || ++unreachable > 6) return status.status();
+      continue;
+    }
+    unreachable = 0;
+    const nlohmann::json& json = *status;
+    std::string state = json["state"];
+    if (isTerminal(state)) return json;
+    if (showProgress) {
+      std::string line = state + ", restarts " + std::to_string(json["restarts"].get<int>());
+      if (line != lastLine) std::fprintf(stderr, "job %s: %s\n", jobId.c_str(), line.c_str());
+      lastLine = line;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+int runJob(const RunArguments& arguments, const std::string& jobManager) {
   if (!arguments.savepointPath.empty()) {
-    return fail(Status::invalidArgument("-s (resume from a savepoint) is not supported with --local yet"));
+    return fail("run", Status::invalidArgument("-s (resume from a savepoint) is not supported yet"));
   }
   auto text = readJobFile(arguments.jobFile);
-  if (!text.ok()) return fail(text.status());
-  JobSubmission submission;
-  submission.jobText = *text;
-  submission.jobPath = arguments.jobFile;
-  submission.workingDirectory = std::filesystem::current_path().string();
+  if (!text.ok()) return fail("run", text.status());
+  transport::JobDefinition job;
+  job.jobText = *text;
+  job.jobPath = arguments.jobFile;
+  job.workingDirectory = std::filesystem::current_path().string();
   auto parameters = parseAssignments(arguments.parameters, "--set");
-  if (!parameters.ok()) return fail(parameters.status());
-  submission.parameters = *parameters;
+  if (!parameters.ok()) return fail("run", parameters.status());
+  job.parameters = *parameters;
   auto properties = parseAssignments(arguments.dynamicProperties, "-D");
-  if (!properties.ok()) return fail(properties.status());
-  submission.dynamicProperties = *properties;
-  if (arguments.parallelismSet) submission.parallelism = arguments.parallelism;
+  if (!properties.ok()) return fail("run", properties.status());
+  job.properties = *properties;
+  job.parallelism = arguments.parallelism;
 
-  LocalCluster cluster;
-  auto outcome = cluster.runJob(submission);
-  if (!outcome.ok()) return fail(outcome.status());
-  const JobOutcome& result = *outcome;
-  double seconds = result.duration.count();
-  double throughput = seconds > 0 ? static_cast<double>(result.counters.recordsRead) / seconds : 0;
-  if (!result.status.ok()) {
-    std::fprintf(stderr, "sluice run: job '%s' (%s) failed: %s\n", result.name.c_str(), result.jobId.c_str(),
-                 result.status.message().c_str());
+  std::unique_ptr<LocalCluster> cluster;
+  std::string address = jobManager;
+  if (arguments.local) {
+    if (arguments.detached) return fail("run", Status::invalidArgument("-d cannot be combined with --local"));
+    // Validate before starting anything, and size the embedded cluster to the job.
+    auto prepared = prepareJob(job, Configuration());
+    if (!prepared.ok()) return fail("run", prepared.status());
+    for (const auto& unused : prepared->spec.unusedParameters) {
+      std::fprintf(stderr, "sluice run: warning: --set %s is not used by the job\n", unused.c_str());
+    }
+    int slots = 1;
+    for (const GraphNode& node : prepared->graph.nodes()) slots = std::max(slots, node.parallelism);
+    LocalClusterOptions options;
+    options.slotsPerWorker = slots;
+    options.clusterConfig = prepared->config;
+    auto started = LocalCluster::start(options);
+    if (!started.ok()) return fail("run", started.status());
+    cluster = std::move(started).value();
+    address = cluster->jobManagerAddress();
+  }
+  auto started = std::chrono::steady_clock::now();
+  auto reply = transport::requestReply(address, transport::SubmitJob{job}, std::chrono::seconds(30));
+  if (!reply.ok()) return fail("run", reply.status());
+  if (!reply->ok) return fail("run", Status::invalidArgument(reply->error));
+  std::string jobId = reply->payload;
+  if (arguments.detached) {
+    std::printf("%s\n", jobId.c_str());
+    return 0;
+  }
+  if (!arguments.local) std::fprintf(stderr, "job %s submitted to %s\n", jobId.c_str(), address.c_str());
+  auto final = waitForJob(address, jobId, !arguments.local);
+  if (!final.ok()) return fail("run", final.status());
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const nlohmann::json& json = *final;
+  std::string name = json["name"];
+  std::string state = json["state"];
+  if (state != "FINISHED") {
+    std::string failure = json["failure"].is_string() ? json["failure"].get<std::string>() : state;
+    std::fprintf(stderr, "sluice run: job '%s' (%s) %s: %s\n", name.c_str(), jobId.c_str(), state.c_str(),
+                 failure.c_str());
     return kExitFailure;
   }
-  std::fprintf(stderr, "job '%s' finished: %s records in, %s records out, %.3f s, %s records/s (%d tasks)\n",
-               result.name.c_str(), formatCount(result.counters.recordsRead).c_str(),
-               formatCount(result.counters.recordsWritten).c_str(), seconds,
-               formatCount(static_cast<int64_t>(throughput)).c_str(), result.tasks);
-  std::printf("%s\n", result.jobId.c_str());
+  int64_t recordsIn = json["records_in"];
+  int64_t recordsOut = json["records_out"];
+  double throughput = seconds > 0 ? static_cast<double>(recordsIn) / seconds : 0;
+  std::fprintf(stderr, "job '%s' finished: %s records in, %s records out, %.3f s, %s records/s (%zu tasks, %d restarts)\n",
+               name.c_str(), formatCount(recordsIn).c_str(), formatCount(recordsOut).c_str(), seconds,
+               formatCount(static_cast<int64_t>(throughput)).c_str(), json["tasks"].size(),
+               json["restarts"].get<int>());
+  std::printf("%s\n", jobId.c_str());
   return 0;
 }
 
-int clusterCommandUnavailable(const std::string& command) {
-  std::fprintf(stderr,
-               "sluice %s: this build runs jobs on an embedded cluster only (sluice run --local); "
-               "cluster commands need a job manager, which is not available yet\n",
-               command.c_str());
-  return kExitFailure;
+void printStatus(const nlohmann::json& json) {
+  std::printf("job %s  %s  %s\n", json["id"].get<std::string>().c_str(), json["name"].get<std::string>().c_str(),
+              json["state"].get<std::string>().c_str());
+  std::printf("  restarts %d, records in %s, records out %s\n", json["restarts"].get<int>(),
+              formatCount(json["records_in"]).c_str(), formatCount(json["records_out"]).c_str());
+  if (json["failure"].is_string()) std::printf("  failure: %s\n", json["failure"].get<std::string>().c_str());
+  std::printf("  %-20s %8s %-20s %-10s %12s %12s\n", "node", "subtask", "worker", "state", "records in", "records out");
+  for (const auto& task : json["tasks"]) {
+    std::printf("  %-20s %8d %-20s %-10s %12s %12s\n", task["node"].get<std::string>().c_str(),
+                task["subtask"].get<int>(), task["worker"].get<std::string>().c_str(),
+                task["state"].get<std::string>().c_str(), formatCount(task["records_in"]).c_str(),
+                formatCount(task["records_out"]).c_str());
+  }
+}
+
+int clusterRequest(const std::string& command, const std::string& address, transport::ControlBody request,
+                   bool json, const std::string& jobId) {
+  auto reply = transport::requestReply(address, std::move(request));
+  if (!reply.ok()) return fail(command, reply.status());
+  if (!reply->ok) return fail(command, Status::invalidArgument(reply->error));
+  if (command == "cancel") {
+    std::printf("canceled %s\n", jobId.c_str());
+    return 0;
+  }
+  auto parsed = nlohmann::json::parse(reply->payload, nullptr, false);
+  if (json || parsed.is_discarded()) {
+    std::printf("%s\n", reply->payload.c_str());
+    return 0;
+  }
+  if (command == "list") {
+    std::printf("%-32s  %-24s %-10s %s\n", "id", "name", "state", "restarts");
+    for (const auto& job : parsed) {
+      std::printf("%-32s  %-24s %-10s %d\n", job["id"].get<std::string>().c_str(),
+                  job["name"].get<std::string>().c_str(), job["state"].get<std::string>().c_str(),
+                  job["restarts"].get<int>());
+    }
+    return 0;
+  }
+  printStatus(parsed);
+  return 0;
 }
 
 }  // namespace
@@ -134,6 +242,7 @@ int runCli(int argc, char** argv) {
   app.add_option("--log-level", logLevel, "trace, debug, info, warn (default), error or off (env SLUICE_LOG_LEVEL)");
 
   RunArguments run;
+  run.parallelism = 0;
   CLI::App* runCommand = app.add_subcommand("run", "run a job; waits for a bounded job to finish unless -d");
   runCommand->add_flag("--local", run.local, "run on an embedded cluster inside this process");
   runCommand->add_flag("-d,--detached", run.detached, "submit, print the job id and return");
@@ -180,12 +289,15 @@ int runCli(int argc, char** argv) {
     std::fprintf(stderr, "sluice: unknown log level '%s'\n", logLevel.c_str());
     return kExitUsage;
   }
-  if (runCommand->parsed()) {
-    if (run.local) return runLocal(run);
-    return clusterCommandUnavailable("run");
-  }
-  for (CLI::App* command : {listCommand, statusCommand, cancelCommand, savepointCommand, stopCommand}) {
-    if (command->parsed()) return clusterCommandUnavailable(command->get_name());
+  if (runCommand->parsed()) return runJob(run, jobManager);
+  if (listCommand->parsed()) return clusterRequest("list", jobManager, transport::ListRequest{}, json, "");
+  if (statusCommand->parsed()) return clusterRequest("status", jobManager, transport::StatusRequest{jobId}, json, jobId);
+  if (cancelCommand->parsed()) return clusterRequest("cancel", jobManager, transport::CancelRequest{jobId}, false, jobId);
+  for (CLI::App* command : {savepointCommand, stopCommand}) {
+    if (command->parsed()) {
+      return fail(command->get_name(), Status::invalidArgument("savepoints need checkpointing, which this build does "
+                                                               "not have yet"));
+    }
   }
   return kExitUsage;
 }

@@ -1,65 +1,35 @@
 #include "jobmanager/local_cluster.h"
 
-#include <random>
-
-#include "operators/builtin_operators.h"
-#include "runtime/base/logging.h"
-
 namespace sluice {
 
-std::string newJobId() {
-  static thread_local std::mt19937_64 generator(std::random_device{}());
-  static const char* kHex = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 32; ++i) id += kHex[generator() & 15];
-  return id;
+Result<std::unique_ptr<LocalCluster>> LocalCluster::start(LocalClusterOptions options) {
+  std::unique_ptr<LocalCluster> cluster(new LocalCluster());
+  JobManagerOptions managerOptions;
+  managerOptions.port = 0;
+  managerOptions.clusterConfig = options.clusterConfig;
+  SLUICE_ASSIGN_OR_RETURN(cluster->jobManager_, JobManager::start(managerOptions));
+  for (int i = 0; i < options.workers; ++i) {
+    WorkerOptions workerOptions;
+    workerOptions.jobManager = cluster->jobManagerAddress();
+    workerOptions.slots = options.slotsPerWorker;
+    workerOptions.workerId = "local-worker-" + std::to_string(i);
+    workerOptions.heartbeatInterval =
+        options.clusterConfig.getDuration("heartbeat.interval").value_or(std::chrono::milliseconds(1000));
+    SLUICE_ASSIGN_OR_RETURN(auto worker, Worker::start(workerOptions));
+    SLUICE_RETURN_NOT_OK(worker->waitForRegistration(std::chrono::seconds(10)));
+    cluster->workers_.push_back(std::move(worker));
+  }
+  return cluster;
 }
 
-Result<PreparedJob> prepareJob(const JobSubmission& submission, const Configuration& clusterConfig) {
-  registerBuiltinOperators();
-  SLUICE_ASSIGN_OR_RETURN(JobSpec spec, parseJobSpec(submission.jobText, submission.parameters,
-                                                     submission.jobPath.empty() ? "job" : submission.jobPath));
-  for (const auto& unused : spec.unusedParameters) {
-    logger("client")->warn("parameter '{}' is set with --set but the job does not use it", unused);
-  }
-  SLUICE_ASSIGN_OR_RETURN(Configuration config,
-                          effectiveConfiguration(clusterConfig, spec, submission.dynamicProperties));
-  if (submission.parallelism && *submission.parallelism <= 0) {
-    return Status::invalidArgument("parallelism (-p) must be a positive integer, got " +
-                                   std::to_string(*submission.parallelism));
-  }
-  PlanOptions options;
-  options.parallelism = submission.parallelism;
-  options.workingDirectory = submission.workingDirectory;
-  SLUICE_ASSIGN_OR_RETURN(JobGraph graph, JobGraph::build(spec, config, options));
-  return PreparedJob{std::move(spec), std::move(config), std::move(graph)};
-}
+LocalCluster::~LocalCluster() { stop(); }
 
-LocalCluster::LocalCluster(Configuration clusterConfig) : clusterConfig_(std::move(clusterConfig)) {}
+std::string LocalCluster::jobManagerAddress() const { return "127.0.0.1:" + std::to_string(jobManager_->port()); }
 
-Result<JobOutcome> LocalCluster::runJob(const JobSubmission& submission) {
-  SLUICE_ASSIGN_OR_RETURN(PreparedJob prepared, prepareJob(submission, clusterConfig_));
-  for (const GraphNode& node : prepared.graph.nodes()) {
-    if (node.planned.prepare) SLUICE_RETURN_NOT_OK(node.planned.prepare(/*resuming=*/false));
-  }
-  JobOutcome outcome;
-  outcome.jobId = newJobId();
-  outcome.name = prepared.spec.name;
-  outcome.tasks = prepared.graph.numTasks();
-  logger("jobmanager")->info("job {} ({}) planned as {} tasks:\n{}", outcome.jobId, outcome.name, outcome.tasks,
-                             prepared.graph.describe());
-
-  ExecutionOptions options;
-  options.jobId = outcome.jobId;
-  options.bufferTimeout = prepared.config.getDuration("execution.buffer-timeout").value_or(std::chrono::milliseconds(5));
-  SLUICE_ASSIGN_OR_RETURN(auto execution, JobExecution::create(prepared.graph, options));
-  auto started = std::chrono::steady_clock::now();
-  execution->start();
-  outcome.status = execution->wait();
-  outcome.duration = std::chrono::steady_clock::now() - started;
-  outcome.counters = execution->counters();
-  ++nextJob_;
-  return outcome;
+void LocalCluster::stop() {
+  for (auto& worker : workers_) worker->stop();
+  workers_.clear();
+  if (jobManager_) jobManager_->stop();
 }
 
 }  // namespace sluice

@@ -3,27 +3,58 @@
 #include <map>
 
 #include "runtime/base/logging.h"
+#include "runtime/data/key_group.h"
+#include "runtime/transport/data_plane.h"
 
 namespace sluice {
+
+uint64_t JobExecution::jobKeyOf(const std::string& jobId) { return hashBytes(jobId); }
 
 Result<std::unique_ptr<JobExecution>> JobExecution::create(const JobGraph& graph, const ExecutionOptions& options) {
   std::unique_ptr<JobExecution> execution(new JobExecution());
   execution->options_ = options;
 
-  // Parts of every task, keyed by (chain head, subtask).
+  auto placementOf = [&](int head, int subtask) -> const TaskPlacement* {
+    auto found = options.placements.find({graph.node(head).planned.id, subtask});
+    return found == options.placements.end() ? nullptr : &found->second;
+  };
+  auto isLocal = [&](int head, int subtask) {
+    if (options.placements.empty()) return true;
+    const TaskPlacement* placement = placementOf(head, subtask);
+    return placement != nullptr && placement->workerId == options.localWorkerId;
+  };
+  for (int head : graph.chainHeads()) {
+    for (int subtask = 0; subtask < graph.node(head).parallelism; ++subtask) {
+      if (!options.placements.empty() && placementOf(head, subtask) == nullptr) {
+        return Status::internal("no placement for task " + graph.node(head).planned.id + "[" +
+                                std::to_string(subtask) + "]");
+      }
+      if (!isLocal(head, subtask) && options.dataPlane == nullptr) {
+        return Status::internal("tasks on other workers but no data plane");
+      }
+    }
+  }
+
+  // Parts of every local task, keyed by (chain head, subtask).
   std::map<std::pair<int, int>, TaskParts> parts;
-  // Where each (node, subtask) lives: its output router and operator.
+  // Where each local (node, subtask) lives: its output router and operator.
   std::map<std::pair<int, int>, OutputRouter*> routers;
   std::map<std::pair<int, int>, ChainedOperator*> chained;
+  std::map<std::pair<int, int>, TaskInfo> infos;
 
   for (int head : graph.chainHeads()) {
     const GraphNode& headNode = graph.node(head);
     for (int subtask = 0; subtask < headNode.parallelism; ++subtask) {
+      if (!isLocal(head, subtask)) continue;
       TaskParts& task = parts[{head, subtask}];
+      TaskInfo& info = infos[{head, subtask}];
+      info.node = headNode.planned.id;
+      info.subtask = subtask;
       task.name = headNode.planned.id + "[" + std::to_string(subtask) + "]";
       task.bufferTimeout = options.bufferTimeout;
       for (int member : graph.chainMembers(head)) {
         const GraphNode& node = graph.node(member);
+        info.hasSink |= node.planned.role == NodeRole::kSink;
         OperatorContext context;
         context.nodeId = node.planned.id;
         context.subtaskIndex = subtask;
@@ -47,33 +78,50 @@ Result<std::unique_ptr<JobExecution>> JobExecution::create(const JobGraph& graph
           task.operators.push_back(std::move(op));
         }
       }
-      if (!headNode.planned.createReader || headNode.planned.role != NodeRole::kSource) {
-        task.gate = std::make_unique<InputGate>();
-      }
+      if (headNode.planned.role != NodeRole::kSource) task.gate = std::make_unique<InputGate>();
     }
   }
 
+  uint64_t jobKey = jobKeyOf(options.jobId);
+  uint32_t channelId = 0;  // numbered identically on every worker: edges, consumers, producers
   for (size_t e = 0; e < graph.edges().size(); ++e) {
     const GraphEdge& edge = graph.edges()[e];
     const GraphNode& upstream = graph.node(edge.upstream);
     const GraphNode& downstream = graph.node(edge.downstream);
     if (downstream.chainedInput == static_cast<int>(e)) {
       for (int subtask = 0; subtask < downstream.parallelism; ++subtask) {
+        if (!isLocal(downstream.chainHead, subtask)) continue;
         ChainedOperator* next = chained[{edge.downstream, subtask}];
         routers[{edge.upstream, subtask}]->addChained(edge.tag, next->op.get(), &next->output, edge.input);
       }
       continue;
     }
-    // A network-style edge: every upstream subtask gets one channel into every
-    // downstream subtask's gate.
+    // Every upstream subtask gets one channel into every downstream subtask.
     std::vector<std::vector<OutputChannel*>> channelsPerProducer(upstream.parallelism);
     for (int consumer = 0; consumer < downstream.parallelism; ++consumer) {
-      InputGate* gate = parts[{edge.downstream, consumer}].gate.get();
+      bool consumerLocal = isLocal(edge.downstream, consumer);
+      InputGate* gate = consumerLocal ? parts[{edge.downstream, consumer}].gate.get() : nullptr;
       for (int producer = 0; producer < upstream.parallelism; ++producer) {
-        channelsPerProducer[producer].push_back(gate->addChannel(edge.input, options.channelCapacity));
+        uint32_t id = channelId++;
+        bool producerLocal = isLocal(upstream.chainHead, producer);
+        transport::ChannelKey key{jobKey, static_cast<uint32_t>(options.attempt), id};
+        if (consumerLocal && producerLocal) {
+          channelsPerProducer[producer].push_back(gate->addChannel(edge.input, options.channelCapacity));
+        } else if (consumerLocal) {
+          options.dataPlane->registerInput(key, gate->addChannel(edge.input, options.channelCapacity));
+        } else if (producerLocal) {
+          const TaskPlacement* placement = placementOf(edge.downstream, consumer);
+          auto output = options.dataPlane->openOutput(placement->dataEndpoint, key,
+                                                      static_cast<uint32_t>(options.channelCapacity));
+          channelsPerProducer[producer].push_back(output.get());
+          execution->remoteOutputs_.push_back(std::move(output));
+        } else {
+          channelsPerProducer[producer].push_back(nullptr);  // neither end is here
+        }
       }
     }
     for (int producer = 0; producer < upstream.parallelism; ++producer) {
+      if (!isLocal(upstream.chainHead, producer)) continue;
       RecordWriter::Options writerOptions;
       writerOptions.partitioning = edge.partitioning;
       writerOptions.producerSubtask = producer;
@@ -88,11 +136,11 @@ Result<std::unique_ptr<JobExecution>> JobExecution::create(const JobGraph& graph
 
   for (auto& [key, taskParts] : parts) {
     bool isSource = taskParts.reader != nullptr;
-    bool hasSink = false;
-    for (int member : graph.chainMembers(key.first)) hasSink |= graph.node(member).planned.role == NodeRole::kSink;
+    TaskInfo info = infos[key];
     auto task = std::make_unique<Task>(std::move(taskParts));
     if (isSource) execution->sourceTasks_.push_back(task.get());
-    if (hasSink) execution->sinkTasks_.push_back(task.get());
+    if (info.hasSink) execution->sinkTasks_.push_back(task.get());
+    execution->taskInfo_[task.get()] = info;
     execution->tasks_.push_back(std::move(task));
   }
   return execution;
@@ -110,6 +158,11 @@ void JobExecution::start() {
 }
 
 void JobExecution::onTaskState(Task& task, TaskState state, const Status& status) {
+  if (listener_) {
+    const TaskInfo& info = taskInfo_.at(&task);
+    listener_(info.node, info.subtask, state, status, task.recordsIn(),
+              info.hasSink ? task.recordsWritten() : task.recordsOut());
+  }
   if (state == TaskState::kRunning || state == TaskState::kCreated) return;
   bool cancelOthers = false;
   {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -14,10 +15,27 @@
 #include "runtime/graph/job_graph.h"
 #include "runtime/task/task.h"
 
+namespace sluice::transport {
+class DataPlane;
+}
+
 namespace sluice {
+
+/// Where each task (chain head node × subtask) runs. Empty = every task here.
+struct TaskPlacement {
+  std::string workerId;
+  std::string dataEndpoint;
+};
 
 struct ExecutionOptions {
   std::string jobId;
+  /// This process's worker id; tasks placed elsewhere are not created here.
+  std::string localWorkerId;
+  /// (chain head node id, subtask) → placement; empty runs the whole job here.
+  std::map<std::pair<std::string, int>, TaskPlacement> placements;
+  /// Carries channels to and from tasks in other processes; required when a
+  /// placement names another worker.
+  transport::DataPlane* dataPlane = nullptr;
   int attempt = 0;
   std::chrono::milliseconds bufferTimeout{5};
   size_t channelCapacity = 8;   // batches in flight per channel (the receiver's credit)
@@ -52,12 +70,29 @@ class JobExecution {
   /// One entry per task: name and state.
   std::vector<std::pair<std::string, TaskState>> taskStates() const;
 
+  /// Called (from task threads) whenever a task of this execution changes state,
+  /// with its chain head node id, subtask, records in and records out (for a
+  /// task with a sink: records written). REQUIRES: set before start().
+  using TaskListener = std::function<void(const std::string& node, int subtask, TaskState state,
+                                          const Status& status, int64_t recordsIn, int64_t recordsOut)>;
+  void setTaskListener(TaskListener listener) { listener_ = std::move(listener); }
+  /// The stable 64-bit key of a job id used to tag its network messages.
+  static uint64_t jobKeyOf(const std::string& jobId);
+
  private:
   JobExecution() = default;
   void onTaskState(Task& task, TaskState state, const Status& status);
 
   ExecutionOptions options_;
+  struct TaskInfo {
+    std::string node;
+    int subtask = 0;
+    bool hasSink = false;
+  };
   std::vector<std::unique_ptr<Task>> tasks_;
+  std::map<const Task*, TaskInfo> taskInfo_;
+  std::vector<std::unique_ptr<OutputChannel>> remoteOutputs_;
+  TaskListener listener_;
   std::vector<Task*> sourceTasks_;
   std::vector<Task*> sinkTasks_;
   mutable std::mutex mutex_;

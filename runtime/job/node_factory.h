@@ -35,6 +35,10 @@ struct PlannedNode {
   std::map<std::string, StreamInfo> outputs;
   /// One per `from` entry, in the same order.
   std::vector<InputPartitioning> inputs;
+  /// The operator keeps keyed state: the runtime creates a KeyedStateBackend
+  /// per subtask (type from `state.backend.type`) and passes it in
+  /// OperatorContext::keyedStateBackend. Its keyed inputs must be kHash.
+  bool keyed = false;
   /// Forces this parallelism (e.g. 1 for a global operator); else the usual precedence.
   std::optional<int> fixedParallelism;
   /// For operators and sinks.

@@ -217,7 +217,7 @@ void ControlConnection::run() {
     }
     for (auto& payload : sending) zmq_send(socket_, payload.data(), payload.size(), ZMQ_DONTWAIT);
     if (std::chrono::steady_clock::now() >= nextTick) {
-      if (tick_) tick_();
+      if (tick_) tick_(*this);
       nextTick = std::chrono::steady_clock::now() + tickInterval_;
     }
     zmq_pollitem_t items[2] = {{socket_, 0, ZMQ_POLLIN, 0}, {nullptr, wakeFd_, ZMQ_POLLIN, 0}};

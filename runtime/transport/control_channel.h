@@ -64,7 +64,9 @@ class ControlServer {
 class ControlConnection {
  public:
   using Handler = std::function<void(ControlMessage message)>;
-  using Tick = std::function<void()>;
+  /// Called on the I/O thread, first right after connecting, then every tick
+  /// interval; receives the connection so it can send before `connect` returns.
+  using Tick = std::function<void(ControlConnection& connection)>;
 
   static Result<std::unique_ptr<ControlConnection>> connect(const std::string& hostPort, Handler handler,
                                                             Tick tick = nullptr,

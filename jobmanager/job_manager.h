@@ -1,0 +1,107 @@
+// JobManager: accepts workers and clients on one ZeroMQ endpoint, keeps the
+// registry of workers and slots, schedules jobs onto slots, tracks task and job
+// states, detects lost workers and restarts failed jobs.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "runtime/job/configuration.h"
+#include "runtime/transport/control_channel.h"
+#include "worker/job_preparation.h"
+
+namespace sluice {
+
+struct JobManagerOptions {
+  std::string bindAddress = "127.0.0.1";
+  int port = 6123;  // 0 picks a free port
+  Configuration clusterConfig;
+};
+
+/// All state lives on the control endpoint's one I/O thread (message handler and
+/// periodic tick), so there is no locking beyond start/stop. Jobs move through
+/// CREATED → RUNNING → (RESTARTING → RUNNING)* → FINISHED | FAILED | CANCELED.
+///
+/// Slots: like Flink's slot sharing, one slot hosts one subtask of each chain,
+/// so a job needs as many slots as its largest parallelism; slot i of a job is
+/// placed on the worker with the most free slots, which spreads subtasks evenly.
+class JobManager {
+ public:
+  static Result<std::unique_ptr<JobManager>> start(JobManagerOptions options);
+  ~JobManager();
+
+  int port() const { return server_->port(); }
+  void stop();
+
+ private:
+  struct WorkerRecord {
+    std::string id;
+    std::string peer;  // control socket identity
+    std::string dataEndpoint;
+    int slots = 0;
+    int usedSlots = 0;
+    std::chrono::steady_clock::time_point lastHeartbeat;
+  };
+  struct TaskRecord {
+    std::string head;                 // chain head node id
+    std::vector<std::string> members; // node ids of the chain
+    int subtask = 0;
+    std::string worker;
+    std::string state = "CREATED";
+    int64_t recordsIn = 0;
+    int64_t recordsOut = 0;
+    bool isSource = false;
+    bool hasSink = false;
+  };
+  struct JobRecord {
+    std::string id;
+    std::string name;
+    transport::JobDefinition definition;
+    std::string state = "CREATED";
+    int64_t submittedAtMs = 0;
+    int64_t finishedAtMs = 0;
+    uint32_t attempt = 0;
+    int restarts = 0;
+    std::string failure;
+    int slotsNeeded = 1;
+    std::map<std::string, int> parallelism;  // node id → parallelism
+    std::vector<TaskRecord> tasks;
+    std::map<std::string, int> slotsByWorker;  // slots this attempt holds
+    std::chrono::steady_clock::time_point waitingSince;
+    std::chrono::steady_clock::time_point restartAt;
+    bool waitingForSlots = false;
+    std::string restartStrategy;
+    int maxRestarts = 0;
+    std::chrono::milliseconds restartDelay{0};
+    std::chrono::milliseconds maxBackoff{0};
+    std::chrono::milliseconds slotTimeout{60000};
+  };
+
+  JobManager() = default;
+  void onMessage(const std::string& peer, transport::ControlMessage message);
+  void tick();
+  void reply(const std::string& peer, uint64_t requestId, bool ok, const std::string& error,
+             const std::string& payload = "");
+  void submit(const std::string& peer, uint64_t requestId, const transport::SubmitJob& submit);
+  bool trySchedule(JobRecord& job);
+  void onTaskState(const transport::TaskStateUpdate& update);
+  void failAttempt(JobRecord& job, const std::string& reason);
+  void endJob(JobRecord& job, const std::string& state, const std::string& failure = "");
+  void cancelAttempt(JobRecord& job);
+  void releaseSlots(JobRecord& job);
+  void workerLost(const std::string& workerId, const std::string& why);
+  std::string statusJson(const JobRecord& job) const;
+
+  JobManagerOptions options_;
+  std::unique_ptr<transport::ControlServer> server_;
+  std::chrono::milliseconds heartbeatTimeout_{3000};
+  std::map<std::string, WorkerRecord> workers_;
+  std::map<std::string, JobRecord> jobs_;
+  std::vector<std::string> jobOrder_;  // submission order
+};
+
+}  // namespace sluice

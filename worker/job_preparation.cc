@@ -1,0 +1,32 @@
+#include "worker/job_preparation.h"
+
+#include "operators/builtin_operators.h"
+#include "runtime/base/logging.h"
+
+namespace sluice {
+
+Result<PreparedJob> prepareJob(const transport::JobDefinition& job, const Configuration& clusterConfig) {
+  registerBuiltinOperators();
+  SLUICE_ASSIGN_OR_RETURN(JobSpec spec,
+                          parseJobSpec(job.jobText, job.parameters, job.jobPath.empty() ? "job" : job.jobPath));
+  SLUICE_ASSIGN_OR_RETURN(Configuration config, effectiveConfiguration(clusterConfig, spec, job.properties));
+  if (job.parallelism < 0) {
+    return Status::invalidArgument("parallelism (-p) must be a positive integer, got " +
+                                   std::to_string(job.parallelism));
+  }
+  PlanOptions options;
+  if (job.parallelism > 0) options.parallelism = job.parallelism;
+  options.workingDirectory = job.workingDirectory;
+  SLUICE_ASSIGN_OR_RETURN(JobGraph graph, JobGraph::build(spec, config, options));
+  return PreparedJob{std::move(spec), std::move(config), std::move(graph)};
+}
+
+ExecutionOptions executionOptionsFor(const PreparedJob& job, const std::string& jobId, uint32_t attempt) {
+  ExecutionOptions options;
+  options.jobId = jobId;
+  options.attempt = static_cast<int>(attempt);
+  options.bufferTimeout = job.config.getDuration("execution.buffer-timeout").value_or(std::chrono::milliseconds(5));
+  return options;
+}
+
+}  // namespace sluice

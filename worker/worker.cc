@@ -1,0 +1,215 @@
+#include "worker/worker.h"
+
+#include <unistd.h>
+
+#include <random>
+
+#include "worker/job_preparation.h"
+#include "runtime/base/logging.h"
+
+namespace sluice {
+namespace {
+
+std::string generateWorkerId() {
+  std::mt19937_64 random(std::random_device{}());
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "worker-%08llx", static_cast<unsigned long long>(random() & 0xffffffffULL));
+  return buffer;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Worker>> Worker::start(WorkerOptions options) {
+  if (options.slots <= 0) return Status::invalidArgument("--slots must be positive");
+  if (options.workerId.empty()) options.workerId = generateWorkerId();
+  std::unique_ptr<Worker> worker(new Worker());
+  worker->options_ = options;
+  SLUICE_ASSIGN_OR_RETURN(worker->dataPlane_,
+                          transport::DataPlane::start(options.bindAddress, options.port, options.advertiseHost));
+  Worker* raw = worker.get();
+  worker->commandThread_ = std::thread([raw] { raw->commandLoop(); });
+  auto tick = [raw](transport::ControlConnection& connection) {
+    auto now = std::chrono::steady_clock::now();
+    if (!raw->registered_.load()) {
+      if (now - raw->lastRegisterAttempt_ >= std::chrono::milliseconds(500)) {
+        raw->lastRegisterAttempt_ = now;
+        connection.send(transport::ControlMessage{
+            0, transport::RegisterWorker{raw->options_.workerId, static_cast<uint32_t>(raw->options_.slots),
+                                         raw->dataPlane_->endpoint()}});
+      }
+      return;
+    }
+    connection.send(transport::ControlMessage{0, transport::Heartbeat{raw->options_.workerId}});
+  };
+  SLUICE_ASSIGN_OR_RETURN(worker->control_,
+                          transport::ControlConnection::connect(
+                              options.jobManager, [raw](transport::ControlMessage message) { raw->onMessage(std::move(message)); },
+                              tick, options.heartbeatInterval));
+  return worker;
+}
+
+Worker::~Worker() { stop(); }
+
+void Worker::onMessage(transport::ControlMessage message) {
+  if (auto* reply = std::get_if<transport::RegisterReply>(&message.body)) {
+    std::lock_guard lock(mutex_);
+    registrationAnswered_ = true;
+    if (reply->accepted) {
+      registered_.store(true);
+    } else if (reply->heartbeatIntervalMs == 0 && registered_.load()) {
+      // The job manager no longer knows us (it declared us lost or restarted): register again.
+      registered_.store(false);
+      return;
+    } else {
+      refusal_ = Status::invalidArgument("job manager refused worker " + options_.workerId + ": " + reply->error);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    return;
+  }
+  if (auto* reply = std::get_if<transport::Reply>(&message.body)) {
+    // A bare error reply from the job manager: e.g. a protocol version mismatch.
+    if (!reply->ok) {
+      std::lock_guard lock(mutex_);
+      registrationAnswered_ = true;
+      refusal_ = Status::invalidArgument("job manager refused worker " + options_.workerId + ": " + reply->error);
+      stopping_ = true;
+      changed_.notify_all();
+    }
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  commands_.push_back(std::move(message));
+  changed_.notify_all();
+}
+
+Status Worker::waitForRegistration(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  if (!changed_.wait_for(lock, timeout, [&] { return registrationAnswered_; })) {
+    return Status::unavailable("worker " + options_.workerId + " could not register with the job manager at " +
+                               options_.jobManager + " within " + std::to_string(timeout.count()) + " ms");
+  }
+  return refusal_;
+}
+
+Status Worker::refusal() const {
+  std::lock_guard lock(mutex_);
+  return refusal_;
+}
+
+void Worker::commandLoop() {
+  while (true) {
+    transport::ControlMessage message;
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return stopping_ || !commands_.empty(); });
+      if (stopping_) break;
+      message = std::move(commands_.front());
+      commands_.pop_front();
+    }
+    handle(message);
+  }
+  for (auto& [id, job] : jobs_) {
+    job.execution->cancel();
+    dataPlane_->closeJob(JobExecution::jobKeyOf(job.jobId), job.attempt);
+  }
+  for (auto& [id, job] : jobs_) ignoreError(job.execution->wait());
+  jobs_.clear();
+}
+
+void Worker::handle(transport::ControlMessage& message) {
+  if (auto* deployMessage = std::get_if<transport::DeployTasks>(&message.body)) {
+    deploy(*deployMessage);
+  } else if (auto* cancelMessage = std::get_if<transport::CancelJob>(&message.body)) {
+    cancel(cancelMessage->jobId, cancelMessage->attempt);
+  }
+}
+
+void Worker::reportTask(const std::string& jobId, uint32_t attempt, const std::string& node, int subtask,
+                        TaskState state, const Status& status, int64_t recordsIn, int64_t recordsOut) {
+  transport::TaskStateUpdate update;
+  update.jobId = jobId;
+  update.attempt = attempt;
+  update.node = node;
+  update.subtask = static_cast<uint32_t>(subtask);
+  update.state = std::string(taskStateName(state));
+  update.error = status.ok() ? "" : status.message();
+  update.recordsIn = recordsIn;
+  update.recordsOut = recordsOut;
+  update.workerId = options_.workerId;
+  control_->send(transport::ControlMessage{0, std::move(update)});
+}
+
+void Worker::deploy(const transport::DeployTasks& deployMessage) {
+  auto log = logger("worker");
+  cancel(deployMessage.jobId, deployMessage.attempt - 1);  // a previous attempt, if any, is over
+  auto failAll = [&](const Status& status) {
+    for (const auto& placement : deployMessage.placements) {
+      if (placement.workerId != options_.workerId) continue;
+      reportTask(deployMessage.jobId, deployMessage.attempt, placement.node, static_cast<int>(placement.subtask),
+                 TaskState::kFailed, status, 0, 0);
+    }
+  };
+  auto prepared = prepareJob(deployMessage.job, Configuration());
+  if (!prepared.ok()) {
+    log->error("cannot deploy job {}: {}", deployMessage.jobId, prepared.status().toString());
+    failAll(prepared.status());
+    return;
+  }
+  ExecutionOptions options = executionOptionsFor(*prepared, deployMessage.jobId, deployMessage.attempt);
+  options.localWorkerId = options_.workerId;
+  options.dataPlane = dataPlane_.get();
+  for (const auto& placement : deployMessage.placements) {
+    options.placements[{placement.node, static_cast<int>(placement.subtask)}] =
+        TaskPlacement{placement.workerId, placement.dataEndpoint};
+  }
+  auto execution = JobExecution::create(prepared->graph, options);
+  if (!execution.ok()) {
+    failAll(execution.status());
+    return;
+  }
+  std::string jobId = deployMessage.jobId;
+  uint32_t attempt = deployMessage.attempt;
+  (*execution)->setTaskListener([this, jobId, attempt](const std::string& node, int subtask, TaskState state,
+                                                       const Status& status, int64_t recordsIn, int64_t recordsOut) {
+    reportTask(jobId, attempt, node, subtask, state, status, recordsIn, recordsOut);
+  });
+  RunningJob& job = jobs_[jobId];
+  job.jobId = jobId;
+  job.attempt = attempt;
+  job.execution = std::move(execution).value();
+  log->info("deployed job {} attempt {}", jobId, attempt);
+  job.execution->start();
+}
+
+void Worker::cancel(const std::string& jobId, uint32_t attempt) {
+  auto found = jobs_.find(jobId);
+  if (found == jobs_.end() || found->second.attempt > attempt) return;
+  found->second.execution->cancel();
+  dataPlane_->closeJob(JobExecution::jobKeyOf(jobId), found->second.attempt);
+  ignoreError(found->second.execution->wait());
+  jobs_.erase(found);
+}
+
+void Worker::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !commandThread_.joinable()) return;
+    stopping_ = true;
+    changed_.notify_all();
+  }
+  if (commandThread_.joinable()) commandThread_.join();
+  if (control_) {
+    if (registered_.load()) control_->send(transport::ControlMessage{0, transport::Disconnect{options_.workerId}});
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the goodbye leave the socket
+    control_->stop();
+  }
+  if (dataPlane_) dataPlane_->stop();
+}
+
+void Worker::waitUntilStopped() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return stopping_; });
+}
+
+}  // namespace sluice
