@@ -251,9 +251,11 @@ int runCli(int argc, char** argv) {
   runCommand->add_option("-s,--from-savepoint", run.savepointPath, "resume from a savepoint or retained checkpoint");
   runCommand->add_flag("--allow-non-restored-state", run.allowNonRestoredState,
                        "drop state of nodes that no longer exist when resuming");
-  runCommand->add_option("-D", run.dynamicProperties, "configuration override KEY=VALUE (repeatable)");
+  runCommand->add_option("-D", run.dynamicProperties, "configuration override KEY=VALUE (repeatable)")
+      ->allow_extra_args(false);
   runCommand->add_option("job", run.jobFile, "job file (YAML)")->required();
-  runCommand->add_option("--set", run.parameters, "job parameter KEY=VALUE filling ${KEY} (repeatable)");
+  runCommand->add_option("--set", run.parameters, "job parameter KEY=VALUE filling ${KEY} (repeatable)")
+      ->allow_extra_args(false);
 
   bool json = false;
   std::string jobId;
@@ -285,6 +287,9 @@ int runCli(int argc, char** argv) {
     std::fprintf(stderr, "sluice: %s (see sluice --help)\n", message.c_str());
     return kExitUsage;
   }
+  // An embedded cluster's internals only speak up on errors unless asked to;
+  // the command prints its own one-line outcome.
+  if (logLevel.empty() && std::getenv("SLUICE_LOG_LEVEL") == nullptr && run.local) setLogLevel("error");
   if (!logLevel.empty() && !setLogLevel(logLevel)) {
     std::fprintf(stderr, "sluice: unknown log level '%s'\n", logLevel.c_str());
     return kExitUsage;

@@ -81,7 +81,7 @@ void JobManager::onMessage(const std::string& peer, transport::ControlMessage me
                                                                                   0}});
           }
         } else if constexpr (std::is_same_v<T, transport::Disconnect>) {
-          workerLost(body.workerId, "worker " + body.workerId + " shut down");
+          workerLost(body.workerId, "worker " + body.workerId + " shut down", /*expected=*/true);
         } else if constexpr (std::is_same_v<T, transport::TaskStateUpdate>) {
           onTaskState(body);
         } else if constexpr (std::is_same_v<T, transport::SubmitJob>) {
@@ -153,7 +153,12 @@ void JobManager::submit(const std::string& peer, uint64_t requestId, const trans
     }
   }
   const Configuration& config = prepared->config;
-  job.restartStrategy = config.get("restart-strategy.type").value_or("fixed-delay");
+  // As in Flink: without checkpointing and without an explicit strategy, a failed job is not restarted
+  // (a restart would have to start over from the beginning of its input).
+  bool checkpointing = config.getDuration("execution.checkpointing.interval").has_value();
+  job.restartStrategy = config.contains("restart-strategy.type") || checkpointing
+                            ? config.get("restart-strategy.type").value_or("fixed-delay")
+                            : "none";
   if (job.restartStrategy == "fixed-delay") {
     job.maxRestarts = static_cast<int>(config.getInteger("restart-strategy.fixed-delay.attempts").value_or(3));
     job.restartDelay = config.getDuration("restart-strategy.fixed-delay.delay").value_or(std::chrono::seconds(1));
@@ -287,10 +292,14 @@ void JobManager::onTaskState(const transport::TaskStateUpdate& update) {
   if (allFinished) endJob(job, "FINISHED");
 }
 
-void JobManager::workerLost(const std::string& workerId, const std::string& why) {
+void JobManager::workerLost(const std::string& workerId, const std::string& why, bool expected) {
   auto found = workers_.find(workerId);
   if (found == workers_.end()) return;
-  logger("jobmanager")->warn("{}", why);
+  if (expected) {
+    logger("jobmanager")->info("{}", why);
+  } else {
+    logger("jobmanager")->warn("{}", why);
+  }
   workers_.erase(found);
   for (auto& [id, job] : jobs_) {
     if (job.state != "RUNNING" || job.slotsByWorker.count(workerId) == 0) continue;

@@ -93,7 +93,7 @@ class JobManager {
   void endJob(JobRecord& job, const std::string& state, const std::string& failure = "");
   void cancelAttempt(JobRecord& job);
   void releaseSlots(JobRecord& job);
-  void workerLost(const std::string& workerId, const std::string& why);
+  void workerLost(const std::string& workerId, const std::string& why, bool expected = false);
   std::string statusJson(const JobRecord& job) const;
 
   JobManagerOptions options_;

@@ -4,6 +4,7 @@
 
 #include "runtime/base/logging.h"
 #include "runtime/data/key_group.h"
+#include "runtime/state/keyed_state_backend.h"
 #include "runtime/transport/data_plane.h"
 
 namespace sluice {
@@ -69,6 +70,20 @@ Result<std::unique_ptr<JobExecution>> JobExecution::create(const JobGraph& graph
           task.readerOutput = std::make_unique<OutputRouter>();
           routers[{member, subtask}] = task.readerOutput.get();
         } else {
+          if (node.planned.keyed) {
+            StateBackendOptions stateOptions;
+            stateOptions.type = options.stateBackendType;
+            stateOptions.maxParallelism = graph.maxParallelism();
+            stateOptions.keyGroups = KeyGroupRange::forSubtask(subtask, node.parallelism, graph.maxParallelism());
+            if (options.stateDirectory.empty()) {
+              return Status::internal("keyed node '" + node.planned.id + "' but no state directory");
+            }
+            stateOptions.directory =
+                options.stateDirectory + "/" + node.planned.id + "-" + std::to_string(subtask);
+            SLUICE_ASSIGN_OR_RETURN(auto backend, createKeyedStateBackend(stateOptions));
+            context.keyedStateBackend = backend.get();
+            execution->stateBackends_.push_back(std::move(backend));
+          }
           auto op = std::make_unique<ChainedOperator>();
           op->op = node.planned.createOperator();
           if (!op->op) return Status::internal("node '" + node.planned.id + "' created no operator");

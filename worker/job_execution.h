@@ -15,6 +15,10 @@
 #include "runtime/graph/job_graph.h"
 #include "runtime/task/task.h"
 
+namespace sluice {
+class KeyedStateBackend;
+}
+
 namespace sluice::transport {
 class DataPlane;
 }
@@ -38,6 +42,10 @@ struct ExecutionOptions {
   transport::DataPlane* dataPlane = nullptr;
   int attempt = 0;
   std::chrono::milliseconds bufferTimeout{5};
+  /// Where keyed operators keep local state: one sub-directory per keyed
+  /// subtask under `stateDirectory` (removed with the execution).
+  std::string stateDirectory;
+  std::string stateBackendType = "rocksdb";  // state.backend.type
   size_t channelCapacity = 8;   // batches in flight per channel (the receiver's credit)
   int64_t targetBatchRows = 4096;
 };
@@ -89,6 +97,8 @@ class JobExecution {
     int subtask = 0;
     bool hasSink = false;
   };
+  // Declared before tasks_: destroyed after them.
+  std::vector<std::unique_ptr<KeyedStateBackend>> stateBackends_;
   std::vector<std::unique_ptr<Task>> tasks_;
   std::map<const Task*, TaskInfo> taskInfo_;
   std::vector<std::unique_ptr<OutputChannel>> remoteOutputs_;

@@ -1,12 +1,16 @@
 #include "worker/job_preparation.h"
 
 #include "operators/builtin_operators.h"
+#include "operators/join/join_operators.h"
+#include "operators/window/window_operators.h"
 #include "runtime/base/logging.h"
 
 namespace sluice {
 
 Result<PreparedJob> prepareJob(const transport::JobDefinition& job, const Configuration& clusterConfig) {
   registerBuiltinOperators();
+  registerWindowOperators();
+  registerJoinOperators();
   SLUICE_ASSIGN_OR_RETURN(JobSpec spec,
                           parseJobSpec(job.jobText, job.parameters, job.jobPath.empty() ? "job" : job.jobPath));
   SLUICE_ASSIGN_OR_RETURN(Configuration config, effectiveConfiguration(clusterConfig, spec, job.properties));
@@ -26,6 +30,7 @@ ExecutionOptions executionOptionsFor(const PreparedJob& job, const std::string& 
   options.jobId = jobId;
   options.attempt = static_cast<int>(attempt);
   options.bufferTimeout = job.config.getDuration("execution.buffer-timeout").value_or(std::chrono::milliseconds(5));
+  options.stateBackendType = job.config.get("state.backend.type").value_or("rocksdb");
   return options;
 }
 

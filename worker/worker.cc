@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <random>
 
 #include "worker/job_preparation.h"
@@ -23,6 +24,18 @@ Result<std::unique_ptr<Worker>> Worker::start(WorkerOptions options) {
   if (options.slots <= 0) return Status::invalidArgument("--slots must be positive");
   if (options.workerId.empty()) options.workerId = generateWorkerId();
   std::unique_ptr<Worker> worker(new Worker());
+  if (options.dataDirectory.empty()) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "sluice-worker-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) return Status::ioError("cannot create a temporary data directory");
+    options.dataDirectory = pattern;
+    worker->ownsDataDirectory_ = true;
+  } else {
+    std::error_code error;
+    std::filesystem::create_directories(options.dataDirectory, error);
+    if (error) {
+      return Status::ioError("cannot create data directory '" + options.dataDirectory + "': " + error.message());
+    }
+  }
   worker->options_ = options;
   SLUICE_ASSIGN_OR_RETURN(worker->dataPlane_,
                           transport::DataPlane::start(options.bindAddress, options.port, options.advertiseHost));
@@ -114,6 +127,10 @@ void Worker::commandLoop() {
     dataPlane_->closeJob(JobExecution::jobKeyOf(job.jobId), job.attempt);
   }
   for (auto& [id, job] : jobs_) ignoreError(job.execution->wait());
+  for (auto& [id, job] : jobs_) {
+    job.execution.reset();
+    removeStateDirectory(job.jobId, job.attempt);
+  }
   jobs_.clear();
 }
 
@@ -157,6 +174,8 @@ void Worker::deploy(const transport::DeployTasks& deployMessage) {
     return;
   }
   ExecutionOptions options = executionOptionsFor(*prepared, deployMessage.jobId, deployMessage.attempt);
+  options.stateDirectory =
+      options_.dataDirectory + "/" + deployMessage.jobId + "-" + std::to_string(deployMessage.attempt);
   options.localWorkerId = options_.workerId;
   options.dataPlane = dataPlane_.get();
   for (const auto& placement : deployMessage.placements) {
@@ -189,6 +208,12 @@ void Worker::cancel(const std::string& jobId, uint32_t attempt) {
   dataPlane_->closeJob(JobExecution::jobKeyOf(jobId), found->second.attempt);
   ignoreError(found->second.execution->wait());
   jobs_.erase(found);
+  removeStateDirectory(jobId, attempt);
+}
+
+void Worker::removeStateDirectory(const std::string& jobId, uint32_t attempt) {
+  std::error_code ignored;
+  std::filesystem::remove_all(options_.dataDirectory + "/" + jobId + "-" + std::to_string(attempt), ignored);
 }
 
 void Worker::stop() {
@@ -205,6 +230,10 @@ void Worker::stop() {
     control_->stop();
   }
   if (dataPlane_) dataPlane_->stop();
+  if (ownsDataDirectory_) {
+    std::error_code ignored;
+    std::filesystem::remove_all(options_.dataDirectory, ignored);
+  }
 }
 
 void Worker::waitUntilStopped() {

@@ -63,12 +63,14 @@ class Worker {
   void handle(transport::ControlMessage& message);   // command thread
   void deploy(const transport::DeployTasks& deploy);
   void cancel(const std::string& jobId, uint32_t attempt);
+  void removeStateDirectory(const std::string& jobId, uint32_t attempt);
   void reportTask(const std::string& jobId, uint32_t attempt, const std::string& node, int subtask, TaskState state,
                   const Status& status, int64_t recordsIn, int64_t recordsOut);
 
   WorkerOptions options_;
   std::unique_ptr<transport::DataPlane> dataPlane_;
   std::unique_ptr<transport::ControlConnection> control_;
+  bool ownsDataDirectory_ = false;
   std::atomic<bool> registered_{false};
   std::chrono::steady_clock::time_point lastRegisterAttempt_;
 

@@ -43,7 +43,11 @@ std::string caseName(const ::testing::TestParamInfo<NexmarkCase>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Queries, NexmarkLocalTest,
                          ::testing::Values(NexmarkCase{"q0", 1}, NexmarkCase{"q0", 4}, NexmarkCase{"q1", 1},
-                                           NexmarkCase{"q1", 4}, NexmarkCase{"q2", 1}, NexmarkCase{"q2", 4}),
+                                           NexmarkCase{"q1", 4}, NexmarkCase{"q2", 1}, NexmarkCase{"q2", 4},
+                                           NexmarkCase{"q3", 1}, NexmarkCase{"q3", 4}, NexmarkCase{"q5", 1},
+                                           NexmarkCase{"q5", 4}, NexmarkCase{"q7", 1}, NexmarkCase{"q7", 4},
+                                           NexmarkCase{"q8", 1}, NexmarkCase{"q8", 3}, NexmarkCase{"q11", 1},
+                                           NexmarkCase{"q11", 4}),
                          caseName);
 
 }  // namespace

@@ -1,0 +1,154 @@
+// Window aggregation (tumbling, hopping via slices, session) with allowed
+// lateness and a `late` side output: the compiled program shared by all
+// subtasks and the per-subtask operator.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "operators/window/aggregate_function.h"
+#include "operators/window/row_groups.h"
+#include "operators/window/window_assigner.h"
+#include "operators/window/window_state_store.h"
+#include "operators/window/window_timer_service.h"
+#include "runtime/expr/expression.h"
+#include "runtime/task/operator.h"
+
+namespace sluice::window {
+
+/// The side-output tag for records that arrive after their windows closed.
+inline constexpr std::string_view kLateTag = "late";
+
+/// One aggregate of a window node: output name and call text, e.g. {"total", "sum(price)"}.
+struct AggregateCall {
+  std::string name;
+  std::string call;
+};
+
+/// What a window aggregate node asks for (parsed from YAML by the factory).
+struct WindowAggregateOptions {
+  std::vector<std::string> keyBy;  // empty: one global window stream
+  WindowSpec window;
+  int64_t allowedLateness = 0;  // milliseconds
+  std::vector<AggregateCall> aggregates;
+};
+
+/// Splits "sum(price * 2)" into {"sum", "price * 2"}; "count()" and "count(*)"
+/// give an empty argument. Errors describe the expected form.
+Result<std::pair<std::string, std::string>> parseAggregateCall(const std::string& text);
+
+/// A window aggregation compiled against its input stream. Immutable and
+/// shared by every subtask.
+///
+/// Output schema: the key fields (same names and types), one field per
+/// aggregate, then `window_start`, `window_end` and `window_time`
+/// (timestamps; window_time = window_end - 1 is the event time of the row, as
+/// Flink SQL's window_time).
+class WindowAggregateProgram {
+ public:
+  struct Aggregate {
+    std::string name;
+    AggregateFunctionPtr function;
+    ExpressionPtr argument;  // null for count()
+  };
+
+  /// Errors are one line without the node prefix (the factory adds it).
+  static Result<std::shared_ptr<const WindowAggregateProgram>> compile(const SchemaPtr& input, int eventTimeIndex,
+                                                                       const WindowAggregateOptions& options);
+
+  const SchemaPtr& inputSchema() const { return inputSchema_; }
+  const SchemaPtr& outputSchema() const { return outputSchema_; }
+  int outputEventTimeIndex() const { return outputSchema_->numFields() - 1; }
+  bool keyed() const { return !keyColumns_.empty(); }
+  const std::vector<int>& keyColumns() const { return keyColumns_; }
+  const std::vector<DataType>& keyTypes() const { return keyTypes_; }
+  const WindowSpec& window() const { return window_; }
+  int64_t allowedLateness() const { return allowedLateness_; }
+  const std::vector<Aggregate>& aggregates() const { return aggregates_; }
+
+ private:
+  SchemaPtr inputSchema_;
+  SchemaPtr outputSchema_;
+  std::vector<int> keyColumns_;
+  std::vector<DataType> keyTypes_;
+  WindowSpec window_;
+  int64_t allowedLateness_ = 0;
+  std::vector<Aggregate> aggregates_;
+};
+
+/// One subtask of a window aggregation (Flink's WindowOperator with slicing).
+///
+/// State (in the keyed backend when the program is keyed, else in memory and
+/// in the operator snapshot blob "window-state"):
+/// - tumble/hop: map state "window-slices": key → (slice start → accumulators);
+/// - session: value state "window-sessions": key → the key's open sessions;
+/// - "window-timers": pending fire/cleanup timers (WindowTimerService).
+/// Writes go through to the store within processBatch/processWatermark, so
+/// snapshotState has nothing keyed left to flush.
+///
+/// Firing: a window [start, end) fires when the watermark reaches end - 1 and
+/// its state is dropped when it reaches end - 1 + allowed lateness. A record
+/// all of whose windows are past that point goes to side output "late"; a
+/// record that lands in an already fired but not yet dropped window re-emits
+/// that window's (updated) result once per batch.
+/// Thread-safety: one task thread (the operator contract).
+class WindowAggregateOperator final : public Operator {
+ public:
+  explicit WindowAggregateOperator(std::shared_ptr<const WindowAggregateProgram> program);
+
+  Status restoreState(const OperatorSnapshot& snapshot) override;
+  Status open(const OperatorContext& context) override;
+  Status processBatch(int input, const RecordBatch& batch, Output& out) override;
+  Status processWatermark(int64_t timestamp, Output& out) override;
+  Status snapshotState(int64_t checkpointId, OperatorSnapshot& snapshot) override;
+
+ private:
+  struct Session {
+    int64_t start = 0;
+    int64_t end = 0;
+    std::string accumulators;  // encodeAccumulators form
+  };
+  using WindowRef = std::tuple<int, std::string, int64_t>;  // key group, key, window end
+
+  Status evaluateArguments(const RecordBatch& batch);
+  Status processSlicedBatch(const RecordBatch& batch, std::vector<uint8_t>& late, std::set<WindowRef>& refire);
+  Status processSessionBatch(const RecordBatch& batch, std::vector<uint8_t>& late, std::set<WindowRef>& refire);
+  Status registerSliceTimers(int keyGroup, std::string_view key, int64_t slice);
+  /// Appends the result of window [end - size, end) of `key` to the output builder (if it has slices).
+  Status emitSlicedWindow(int keyGroup, std::string_view key, int64_t end);
+  Status cleanupSlicedWindow(int keyGroup, std::string_view key, int64_t end);
+  Status fireSession(int keyGroup, std::string_view key, int64_t end, bool emit, bool drop);
+  Status emitSession(int keyGroup, std::string_view key, int64_t end);
+  Result<std::vector<Session>> loadSessions(int keyGroup, std::string_view key);
+  Status storeSessions(int keyGroup, std::string_view key, const std::vector<Session>& sessions);
+  Status appendResult(std::string_view key, const std::vector<std::string>& accumulators, int64_t start, int64_t end);
+  Status flushOutput(Output& out);
+  int keyGroupOfRow(int32_t row) const;
+
+  std::shared_ptr<const WindowAggregateProgram> program_;
+  int maxParallelism_ = 128;
+  std::unique_ptr<WindowStateStore> store_;
+  MemoryStateStore* memoryStore_ = nullptr;  // store_ when the program is not keyed
+  std::optional<std::string> restoredBlob_;
+  WindowTimerService timers_;
+  int windowState_ = -1;
+  int64_t watermark_ = kMinWatermark;
+
+  // Per-batch scratch, reused to avoid allocations.
+  std::vector<ColumnPtr> arguments_;
+  std::vector<uint64_t> hashes_;
+  RowGroups groups_;
+  std::string scratch_;
+  std::vector<std::string> accumulators_;
+  std::vector<std::string> otherAccumulators_;
+  std::unique_ptr<RecordBatchBuilder> output_;
+  std::vector<ColumnBuilder*> keyBuilders_;
+};
+
+}  // namespace sluice::window
