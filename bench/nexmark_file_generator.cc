@@ -48,18 +48,20 @@ int main(int argc, char** argv) {
     int64_t slot = i % 50;
     if (slot == 0 || nextPerson == 1000) {
       std::fprintf(out,
-                   "{\"type\":\"person\",\"id\":%" PRId64 ",\"name\":\"%s %s\",\"emailAddress\":\"%s@%s.com\","
+                   "{\"type\":\"person\",\"id\":%" PRId64
+                   ",\"name\":\"%s %s\",\"emailAddress\":\"%s@%s.com\","
                    "\"creditCard\":\"%04d %04d %04d %04d\",\"city\":\"%s\",\"state\":\"%s\",\"dateTime\":%" PRId64
                    ",\"extra\":\"%s\"}\n",
                    nextPerson++, randomWord(random, 3, 7).c_str(), randomWord(random, 4, 8).c_str(),
                    randomWord(random, 4, 6).c_str(), randomWord(random, 2, 4).c_str(),
                    static_cast<int>(random() % 10000), static_cast<int>(random() % 10000),
-                   static_cast<int>(random() % 10000), static_cast<int>(random() % 10000),
-                   kCities[random() % 8], kStates[random() % 6], time, randomWord(random, 0, 20).c_str());
+                   static_cast<int>(random() % 10000), static_cast<int>(random() % 10000), kCities[random() % 8],
+                   kStates[random() % 6], time, randomWord(random, 0, 20).c_str());
     } else if (slot <= 3 || nextAuction == 1000) {
       int64_t seller = 1000 + static_cast<int64_t>(random() % static_cast<uint64_t>(nextPerson - 1000));
       std::fprintf(out,
-                   "{\"type\":\"auction\",\"id\":%" PRId64 ",\"itemName\":\"%s\",\"description\":\"%s\","
+                   "{\"type\":\"auction\",\"id\":%" PRId64
+                   ",\"itemName\":\"%s\",\"description\":\"%s\","
                    "\"initialBid\":%" PRId64 ",\"reserve\":%" PRId64 ",\"dateTime\":%" PRId64 ",\"expires\":%" PRId64
                    ",\"seller\":%" PRId64 ",\"category\":%d,\"extra\":\"%s\"}\n",
                    nextAuction++, randomWord(random, 5, 10).c_str(), randomWord(random, 10, 20).c_str(),
@@ -69,8 +71,9 @@ int main(int argc, char** argv) {
     } else {
       // Hot auctions and bidders: half the bids go to the most recent few.
       int64_t auctions = nextAuction - 1000;
-      int64_t auction = (random() % 2 == 0) ? nextAuction - 1 - static_cast<int64_t>(random() % std::min<int64_t>(auctions, 10))
-                                            : 1000 + static_cast<int64_t>(random() % static_cast<uint64_t>(auctions));
+      int64_t auction = (random() % 2 == 0)
+                            ? nextAuction - 1 - static_cast<int64_t>(random() % std::min<int64_t>(auctions, 10))
+                            : 1000 + static_cast<int64_t>(random() % static_cast<uint64_t>(auctions));
       int64_t persons = nextPerson - 1000;
       int64_t bidder = 1000 + static_cast<int64_t>(random() % static_cast<uint64_t>(persons));
       std::fprintf(out,

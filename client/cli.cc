@@ -14,9 +14,9 @@
 #include <thread>
 
 #include "jobmanager/local_cluster.h"
+#include "runtime/base/logging.h"
 #include "runtime/transport/control_channel.h"
 #include "worker/job_preparation.h"
-#include "runtime/base/logging.h"
 
 namespace sluice {
 namespace {
@@ -46,7 +46,8 @@ Result<std::map<std::string, std::string>> parseAssignments(const std::vector<st
 Result<std::string> readJobFile(const std::string& path) {
   std::error_code error;
   if (!std::filesystem::exists(path, error)) return Status::notFound("job file '" + path + "' does not exist");
-  if (std::filesystem::is_directory(path, error)) return Status::invalidArgument("job file '" + path + "' is a directory");
+  if (std::filesystem::is_directory(path, error))
+    return Status::invalidArgument("job file '" + path + "' is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::ioError("cannot read job file '" + path + "'");
   std::ostringstream text;
@@ -180,10 +181,10 @@ int runJob(const RunArguments& arguments, const std::string& jobManager) {
   int64_t recordsIn = json["records_in"];
   int64_t recordsOut = json["records_out"];
   double throughput = seconds > 0 ? static_cast<double>(recordsIn) / seconds : 0;
-  std::fprintf(stderr, "job '%s' finished: %s records in, %s records out, %.3f s, %s records/s (%zu tasks, %d restarts)\n",
-               name.c_str(), formatCount(recordsIn).c_str(), formatCount(recordsOut).c_str(), seconds,
-               formatCount(static_cast<int64_t>(throughput)).c_str(), json["tasks"].size(),
-               json["restarts"].get<int>());
+  std::fprintf(
+      stderr, "job '%s' finished: %s records in, %s records out, %.3f s, %s records/s (%zu tasks, %d restarts)\n",
+      name.c_str(), formatCount(recordsIn).c_str(), formatCount(recordsOut).c_str(), seconds,
+      formatCount(static_cast<int64_t>(throughput)).c_str(), json["tasks"].size(), json["restarts"].get<int>());
   std::printf("%s\n", jobId.c_str());
   return 0;
 }
@@ -203,8 +204,8 @@ void printStatus(const nlohmann::json& json) {
   }
 }
 
-int clusterRequest(const std::string& command, const std::string& address, transport::ControlBody request,
-                   bool json, const std::string& jobId) {
+int clusterRequest(const std::string& command, const std::string& address, transport::ControlBody request, bool json,
+                   const std::string& jobId) {
   auto reply = transport::requestReply(address, std::move(request));
   if (!reply.ok()) return fail(command, reply.status());
   if (!reply->ok) return fail(command, Status::invalidArgument(reply->error));
@@ -296,8 +297,10 @@ int runCli(int argc, char** argv) {
   }
   if (runCommand->parsed()) return runJob(run, jobManager);
   if (listCommand->parsed()) return clusterRequest("list", jobManager, transport::ListRequest{}, json, "");
-  if (statusCommand->parsed()) return clusterRequest("status", jobManager, transport::StatusRequest{jobId}, json, jobId);
-  if (cancelCommand->parsed()) return clusterRequest("cancel", jobManager, transport::CancelRequest{jobId}, false, jobId);
+  if (statusCommand->parsed())
+    return clusterRequest("status", jobManager, transport::StatusRequest{jobId}, json, jobId);
+  if (cancelCommand->parsed())
+    return clusterRequest("cancel", jobManager, transport::CancelRequest{jobId}, false, jobId);
   for (CLI::App* command : {savepointCommand, stopCommand}) {
     if (command->parsed()) {
       return fail(command->get_name(), Status::invalidArgument("savepoints need checkpointing, which this build does "

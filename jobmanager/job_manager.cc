@@ -33,12 +33,12 @@ Result<std::unique_ptr<JobManager>> JobManager::start(JobManagerOptions options)
   manager->heartbeatTimeout_ =
       manager->options_.clusterConfig.getDuration("heartbeat.timeout").value_or(std::chrono::milliseconds(3000));
   JobManager* raw = manager.get();
-  SLUICE_ASSIGN_OR_RETURN(
-      manager->server_,
-      transport::ControlServer::start(
-          manager->options_.bindAddress, manager->options_.port,
-          [raw](const std::string& peer, transport::ControlMessage message) { raw->onMessage(peer, std::move(message)); },
-          [raw] { raw->tick(); }, std::chrono::milliseconds(50)));
+  SLUICE_ASSIGN_OR_RETURN(manager->server_, transport::ControlServer::start(
+                                                manager->options_.bindAddress, manager->options_.port,
+                                                [raw](const std::string& peer, transport::ControlMessage message) {
+                                                  raw->onMessage(peer, std::move(message));
+                                                },
+                                                [raw] { raw->tick(); }, std::chrono::milliseconds(50)));
   logger("jobmanager")->info("job manager listening on {}:{}", manager->options_.bindAddress, manager->port());
   return manager;
 }
@@ -67,18 +67,19 @@ void JobManager::onMessage(const std::string& peer, transport::ControlMessage me
           worker.dataEndpoint = body.dataEndpoint;
           worker.slots = static_cast<int>(body.slots);
           worker.lastHeartbeat = std::chrono::steady_clock::now();
-          if (fresh) log->info("worker {} registered with {} slots at {}", body.workerId, body.slots, body.dataEndpoint);
-          server_->send(peer, transport::ControlMessage{
-                                  message.requestId, transport::RegisterReply{true, "", 1000}});
+          if (fresh)
+            log->info("worker {} registered with {} slots at {}", body.workerId, body.slots, body.dataEndpoint);
+          server_->send(peer, transport::ControlMessage{message.requestId, transport::RegisterReply{true, "", 1000}});
         } else if constexpr (std::is_same_v<T, transport::Heartbeat>) {
           auto found = workers_.find(body.workerId);
           if (found != workers_.end()) {
             found->second.lastHeartbeat = std::chrono::steady_clock::now();
           } else {
             // Declared lost earlier (or the job manager restarted): ask it to register again.
-            server_->send(peer, transport::ControlMessage{0, transport::RegisterReply{false, "unknown worker; "
-                                                                                        "restart it to register again",
-                                                                                  0}});
+            server_->send(peer, transport::ControlMessage{0, transport::RegisterReply{false,
+                                                                                      "unknown worker; "
+                                                                                      "restart it to register again",
+                                                                                      0}});
           }
         } else if constexpr (std::is_same_v<T, transport::Disconnect>) {
           workerLost(body.workerId, "worker " + body.workerId + " shut down", /*expected=*/true);
@@ -167,7 +168,8 @@ void JobManager::submit(const std::string& peer, uint64_t requestId, const trans
         config.getInteger("restart-strategy.exponential-delay.attempts-before-reset-backoff").value_or(1 << 20));
     job.restartDelay =
         config.getDuration("restart-strategy.exponential-delay.initial-backoff").value_or(std::chrono::seconds(1));
-    job.maxBackoff = config.getDuration("restart-strategy.exponential-delay.max-backoff").value_or(std::chrono::minutes(1));
+    job.maxBackoff =
+        config.getDuration("restart-strategy.exponential-delay.max-backoff").value_or(std::chrono::minutes(1));
   } else {
     job.maxRestarts = 0;
   }
@@ -175,8 +177,8 @@ void JobManager::submit(const std::string& peer, uint64_t requestId, const trans
   job.waitingForSlots = true;
   job.waitingSince = std::chrono::steady_clock::now();
   std::string id = job.id;
-  logger("jobmanager")->info("job {} ({}) submitted: {} tasks, needs {} slots", id, job.name, job.tasks.size(),
-                             job.slotsNeeded);
+  logger("jobmanager")
+      ->info("job {} ({}) submitted: {} tasks, needs {} slots", id, job.name, job.tasks.size(), job.slotsNeeded);
   jobs_[id] = std::move(job);
   jobOrder_.push_back(id);
   reply(peer, requestId, true, "", id);
@@ -287,8 +289,8 @@ void JobManager::onTaskState(const transport::TaskStateUpdate& update) {
     failAttempt(job, "task " + update.node + "[" + std::to_string(update.subtask) + "] failed: " + update.error);
     return;
   }
-  bool allFinished = std::all_of(job.tasks.begin(), job.tasks.end(),
-                                 [](const TaskRecord& task) { return task.state == "FINISHED"; });
+  bool allFinished =
+      std::all_of(job.tasks.begin(), job.tasks.end(), [](const TaskRecord& task) { return task.state == "FINISHED"; });
   if (allFinished) endJob(job, "FINISHED");
 }
 

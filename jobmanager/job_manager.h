@@ -47,8 +47,8 @@ class JobManager {
     std::chrono::steady_clock::time_point lastHeartbeat;
   };
   struct TaskRecord {
-    std::string head;                 // chain head node id
-    std::vector<std::string> members; // node ids of the chain
+    std::string head;                  // chain head node id
+    std::vector<std::string> members;  // node ids of the chain
     int subtask = 0;
     std::string worker;
     std::string state = "CREATED";

@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
     }
   }
   options.bindAddress = bind;
-  options.port = port >= 0 ? port : static_cast<int>(options.clusterConfig.getInteger("jobmanager.rpc.port").value_or(6123));
+  options.port =
+      port >= 0 ? port : static_cast<int>(options.clusterConfig.getInteger("jobmanager.rpc.port").value_or(6123));
   auto manager = sluice::JobManager::start(options);
   if (!manager.ok()) {
     std::fprintf(stderr, "sluice-jobmanager: %s\n", manager.status().message().c_str());

@@ -27,8 +27,8 @@ Result<std::unique_ptr<JobExecution>> JobExecution::create(const JobGraph& graph
   for (int head : graph.chainHeads()) {
     for (int subtask = 0; subtask < graph.node(head).parallelism; ++subtask) {
       if (!options.placements.empty() && placementOf(head, subtask) == nullptr) {
-        return Status::internal("no placement for task " + graph.node(head).planned.id + "[" +
-                                std::to_string(subtask) + "]");
+        return Status::internal("no placement for task " + graph.node(head).planned.id + "[" + std::to_string(subtask) +
+                                "]");
       }
       if (!isLocal(head, subtask) && options.dataPlane == nullptr) {
         return Status::internal("tasks on other workers but no data plane");
@@ -78,8 +78,7 @@ Result<std::unique_ptr<JobExecution>> JobExecution::create(const JobGraph& graph
             if (options.stateDirectory.empty()) {
               return Status::internal("keyed node '" + node.planned.id + "' but no state directory");
             }
-            stateOptions.directory =
-                options.stateDirectory + "/" + node.planned.id + "-" + std::to_string(subtask);
+            stateOptions.directory = options.stateDirectory + "/" + node.planned.id + "-" + std::to_string(subtask);
             SLUICE_ASSIGN_OR_RETURN(auto backend, createKeyedStateBackend(stateOptions));
             context.keyedStateBackend = backend.get();
             execution->stateBackends_.push_back(std::move(backend));

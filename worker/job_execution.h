@@ -46,7 +46,7 @@ struct ExecutionOptions {
   /// subtask under `stateDirectory` (removed with the execution).
   std::string stateDirectory;
   std::string stateBackendType = "rocksdb";  // state.backend.type
-  size_t channelCapacity = 8;   // batches in flight per channel (the receiver's credit)
+  size_t channelCapacity = 8;                // batches in flight per channel (the receiver's credit)
   int64_t targetBatchRows = 4096;
 };
 
@@ -81,8 +81,8 @@ class JobExecution {
   /// Called (from task threads) whenever a task of this execution changes state,
   /// with its chain head node id, subtask, records in and records out (for a
   /// task with a sink: records written). REQUIRES: set before start().
-  using TaskListener = std::function<void(const std::string& node, int subtask, TaskState state,
-                                          const Status& status, int64_t recordsIn, int64_t recordsOut)>;
+  using TaskListener = std::function<void(const std::string& node, int subtask, TaskState state, const Status& status,
+                                          int64_t recordsIn, int64_t recordsOut)>;
   void setTaskListener(TaskListener listener) { listener_ = std::move(listener); }
   /// The stable 64-bit key of a job id used to tag its network messages.
   static uint64_t jobKeyOf(const std::string& jobId);

@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
   }
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
-  sluice::logger("worker")->info("worker {} started, data endpoint {}", (*worker)->workerId(), (*worker)->dataEndpoint());
+  sluice::logger("worker")->info("worker {} started, data endpoint {}", (*worker)->workerId(),
+                                 (*worker)->dataEndpoint());
   while (!stopRequested) {
     sluice::Status refusal = (*worker)->refusal();
     if (!refusal.ok()) {

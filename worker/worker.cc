@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <random>
 
-#include "worker/job_preparation.h"
 #include "runtime/base/logging.h"
+#include "worker/job_preparation.h"
 
 namespace sluice {
 namespace {
@@ -54,10 +54,11 @@ Result<std::unique_ptr<Worker>> Worker::start(WorkerOptions options) {
     }
     connection.send(transport::ControlMessage{0, transport::Heartbeat{raw->options_.workerId}});
   };
-  SLUICE_ASSIGN_OR_RETURN(worker->control_,
-                          transport::ControlConnection::connect(
-                              options.jobManager, [raw](transport::ControlMessage message) { raw->onMessage(std::move(message)); },
-                              tick, options.heartbeatInterval));
+  SLUICE_ASSIGN_OR_RETURN(
+      worker->control_,
+      transport::ControlConnection::connect(
+          options.jobManager, [raw](transport::ControlMessage message) { raw->onMessage(std::move(message)); }, tick,
+          options.heartbeatInterval));
   return worker;
 }
 
@@ -189,10 +190,11 @@ void Worker::deploy(const transport::DeployTasks& deployMessage) {
   }
   std::string jobId = deployMessage.jobId;
   uint32_t attempt = deployMessage.attempt;
-  (*execution)->setTaskListener([this, jobId, attempt](const std::string& node, int subtask, TaskState state,
-                                                       const Status& status, int64_t recordsIn, int64_t recordsOut) {
-    reportTask(jobId, attempt, node, subtask, state, status, recordsIn, recordsOut);
-  });
+  (*execution)
+      ->setTaskListener([this, jobId, attempt](const std::string& node, int subtask, TaskState state,
+                                               const Status& status, int64_t recordsIn, int64_t recordsOut) {
+        reportTask(jobId, attempt, node, subtask, state, status, recordsIn, recordsOut);
+      });
   RunningJob& job = jobs_[jobId];
   job.jobId = jobId;
   job.attempt = attempt;

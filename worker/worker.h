@@ -23,11 +23,11 @@ namespace sluice {
 struct WorkerOptions {
   std::string jobManager = "127.0.0.1:6123";  // HOST:PORT
   int slots = 2;
-  std::string dataDirectory;                  // local state; a temp dir when empty
+  std::string dataDirectory;  // local state; a temp dir when empty
   std::string bindAddress = "127.0.0.1";
   int port = 0;
-  std::string advertiseHost;                  // default: bindAddress
-  std::string workerId;                       // generated when empty
+  std::string advertiseHost;  // default: bindAddress
+  std::string workerId;       // generated when empty
   std::chrono::milliseconds heartbeatInterval{1000};
 };
 
@@ -60,7 +60,7 @@ class Worker {
   Worker() = default;
   void onMessage(transport::ControlMessage message);  // control I/O thread
   void commandLoop();
-  void handle(transport::ControlMessage& message);   // command thread
+  void handle(transport::ControlMessage& message);  // command thread
   void deploy(const transport::DeployTasks& deploy);
   void cancel(const std::string& jobId, uint32_t attempt);
   void removeStateDirectory(const std::string& jobId, uint32_t attempt);

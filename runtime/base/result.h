@@ -14,7 +14,7 @@ namespace sluice {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     SLUICE_CHECK(!status_.ok(), "Result constructed from an OK status");
   }

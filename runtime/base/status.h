@@ -73,8 +73,8 @@ inline void ignoreError(const Status&) {}
 }  // namespace sluice
 
 /// Returns early from the enclosing function when `expr` yields a non-OK Status.
-#define SLUICE_RETURN_NOT_OK(expr)                  \
-  do {                                              \
-    ::sluice::Status _sluiceStatus = (expr);        \
+#define SLUICE_RETURN_NOT_OK(expr)                 \
+  do {                                             \
+    ::sluice::Status _sluiceStatus = (expr);       \
     if (!_sluiceStatus.ok()) return _sluiceStatus; \
   } while (false)

@@ -46,7 +46,8 @@ class Column {
   /// REQUIRES: type is string.
   std::string_view stringAt(int64_t row) const {
     const auto* offsets = values_.as<uint32_t>();
-    return std::string_view(reinterpret_cast<const char*>(data_.data()) + offsets[row], offsets[row + 1] - offsets[row]);
+    return std::string_view(reinterpret_cast<const char*>(data_.data()) + offsets[row],
+                            offsets[row + 1] - offsets[row]);
   }
   /// REQUIRES: type is string.
   const uint32_t* stringOffsets() const { return values_.as<uint32_t>(); }

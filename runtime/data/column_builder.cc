@@ -70,8 +70,8 @@ ColumnPtr ColumnBuilder::finish() {
     default: values = Buffer::fromVector(std::move(fixed_)); break;
   }
   Buffer validity = nullCount_ > 0 ? Buffer::fromVector(std::move(validity_)) : Buffer();
-  auto column = std::make_shared<const Column>(type_, length_, std::move(values), std::move(data),
-                                               std::move(validity), nullCount_);
+  auto column = std::make_shared<const Column>(type_, length_, std::move(values), std::move(data), std::move(validity),
+                                               nullCount_);
   *this = ColumnBuilder(type_);
   return column;
 }

@@ -20,10 +20,7 @@ class RecordBatch {
  public:
   RecordBatch() = default;
   RecordBatch(SchemaPtr schema, int64_t numRows, std::vector<ColumnPtr> columns, int eventTimeIndex = -1)
-      : schema_(std::move(schema)),
-        numRows_(numRows),
-        columns_(std::move(columns)),
-        eventTimeIndex_(eventTimeIndex) {}
+      : schema_(std::move(schema)), numRows_(numRows), columns_(std::move(columns)), eventTimeIndex_(eventTimeIndex) {}
 
   /// Checks that columns match the schema in count, type and length.
   static Result<RecordBatch> make(SchemaPtr schema, std::vector<ColumnPtr> columns, int eventTimeIndex = -1);

@@ -53,8 +53,8 @@ Result<JobGraph> JobGraph::build(const JobSpec& spec, const Configuration& confi
           known += known.empty() ? "" : ", ";
           known += tag.empty() ? ref.node : ref.node + "." + tag;
         }
-        return Status::invalidArgument("node '" + nodeSpec.id + "': from '" + ref.toString() + "': node '" +
-                                       ref.node + "' has no such output (it has: " + known + ")");
+        return Status::invalidArgument("node '" + nodeSpec.id + "': from '" + ref.toString() + "': node '" + ref.node +
+                                       "' has no such output (it has: " + known + ")");
       }
       inputs.push_back(stream->second);
       GraphEdge edge;

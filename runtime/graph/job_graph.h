@@ -17,10 +17,10 @@ namespace sluice {
 
 /// A stream from one node's output `tag` into input `input` of another node.
 struct GraphEdge {
-  int upstream = -1;     // node index
-  std::string tag;       // "" main output, else kind or side output
-  int downstream = -1;   // node index
-  int input = 0;         // which `from` entry of the downstream node
+  int upstream = -1;    // node index
+  std::string tag;      // "" main output, else kind or side output
+  int downstream = -1;  // node index
+  int input = 0;        // which `from` entry of the downstream node
   InputPartitioning partitioning;
 };
 

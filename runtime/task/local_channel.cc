@@ -77,8 +77,8 @@ std::optional<InputGate::Event> InputGate::poll(std::chrono::milliseconds timeou
     }
     if (closed_) return std::nullopt;
     if (dataAvailable_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      bool anyQueued = std::any_of(channels_.begin(), channels_.end(),
-                                   [](const auto& channel) { return !channel->queue_.empty(); });
+      bool anyQueued =
+          std::any_of(channels_.begin(), channels_.end(), [](const auto& channel) { return !channel->queue_.empty(); });
       if (!anyQueued) return std::nullopt;
     }
   }

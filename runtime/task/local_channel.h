@@ -70,10 +70,10 @@ class InputGate {
   /// What `poll` hands the task.
   struct Event {
     enum class Kind { kBatch, kWatermark, kBarrier, kEnd } kind;
-    int input = 0;           // for kBatch
-    int channel = 0;         // for kBarrier: the channel index it arrived on
-    RecordBatch batch;       // for kBatch
-    int64_t timestamp = 0;   // combined watermark for kWatermark
+    int input = 0;          // for kBatch
+    int channel = 0;        // for kBarrier: the channel index it arrived on
+    RecordBatch batch;      // for kBatch
+    int64_t timestamp = 0;  // combined watermark for kWatermark
     CheckpointBarrier barrier{};
   };
 

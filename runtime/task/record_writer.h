@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "runtime/task/partitioning.h"
 #include "runtime/task/local_channel.h"
+#include "runtime/task/partitioning.h"
 
 namespace sluice {
 

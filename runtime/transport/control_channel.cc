@@ -165,7 +165,8 @@ void ControlServer::run() {
 }
 
 Result<std::unique_ptr<ControlConnection>> ControlConnection::connect(const std::string& hostPort, Handler handler,
-                                                                      Tick tick, std::chrono::milliseconds tickInterval) {
+                                                                      Tick tick,
+                                                                      std::chrono::milliseconds tickInterval) {
   SLUICE_ASSIGN_OR_RETURN(auto address, parseHostPort(hostPort));
   std::unique_ptr<ControlConnection> connection(new ControlConnection());
   connection->handler_ = std::move(handler);

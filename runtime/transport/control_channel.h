@@ -31,9 +31,9 @@ class ControlServer {
   using Tick = std::function<void()>;
 
   /// Binds tcp://bindAddress:port (0 = a free port) and starts the I/O thread.
-  static Result<std::unique_ptr<ControlServer>> start(const std::string& bindAddress, int port, Handler handler,
-                                                      Tick tick = nullptr,
-                                                      std::chrono::milliseconds tickInterval = std::chrono::milliseconds(100));
+  static Result<std::unique_ptr<ControlServer>> start(
+      const std::string& bindAddress, int port, Handler handler, Tick tick = nullptr,
+      std::chrono::milliseconds tickInterval = std::chrono::milliseconds(100));
   ~ControlServer();
 
   /// The port actually bound.
@@ -68,9 +68,9 @@ class ControlConnection {
   /// interval; receives the connection so it can send before `connect` returns.
   using Tick = std::function<void(ControlConnection& connection)>;
 
-  static Result<std::unique_ptr<ControlConnection>> connect(const std::string& hostPort, Handler handler,
-                                                            Tick tick = nullptr,
-                                                            std::chrono::milliseconds tickInterval = std::chrono::milliseconds(100));
+  static Result<std::unique_ptr<ControlConnection>> connect(
+      const std::string& hostPort, Handler handler, Tick tick = nullptr,
+      std::chrono::milliseconds tickInterval = std::chrono::milliseconds(100));
   ~ControlConnection();
 
   /// Queues a message; thread-safe.

@@ -168,9 +168,9 @@ Result<ControlMessage> decodeControl(const void* data, size_t size) {
       }
       case Which::TASK_STATE: {
         auto in = body.getTaskState();
-        message.body = TaskStateUpdate{in.getJobId().cStr(), in.getAttempt(),    in.getNode().cStr(),
+        message.body = TaskStateUpdate{in.getJobId().cStr(), in.getAttempt(),      in.getNode().cStr(),
                                        in.getSubtask(),      in.getState().cStr(), in.getError().cStr(),
-                                       in.getRecordsIn(),    in.getRecordsOut(), in.getWorkerId().cStr()};
+                                       in.getRecordsIn(),    in.getRecordsOut(),   in.getWorkerId().cStr()};
         break;
       }
       case Which::CANCEL_JOB: {

@@ -81,8 +81,8 @@ class DataPlane {
     std::deque<StreamElement> early;  // arrived before registration
   };
   struct Outbound {
-    std::string peer;         // endpoint, for DEALER data
-    std::string identity;     // ROUTER identity, for credits
+    std::string peer;      // endpoint, for DEALER data
+    std::string identity;  // ROUTER identity, for credits
     EncodedMessage message;
   };
 
@@ -94,7 +94,7 @@ class DataPlane {
   void handleData(const std::string& identity, const uint8_t* data, size_t size, std::shared_ptr<const void> owner);
   void handleCredit(const uint8_t* data, size_t size);
   bool isClosed(uint64_t jobKey, uint32_t attempt) const;  // REQUIRES: mutex_ held
-  void* dealerFor(const std::string& peer);                 // I/O thread only
+  void* dealerFor(const std::string& peer);                // I/O thread only
 
   void* context_ = nullptr;
   void* router_ = nullptr;

@@ -8,7 +8,9 @@ namespace sluice {
 namespace {
 
 SchemaPtr testSchema() {
-  return Schema::make({{"id", DataType::kInt64}, {"name", DataType::kString}, {"flag", DataType::kBool},
+  return Schema::make({{"id", DataType::kInt64},
+                       {"name", DataType::kString},
+                       {"flag", DataType::kBool},
                        {"score", DataType::kFloat64}})
       .value();
 }

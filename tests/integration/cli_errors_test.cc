@@ -27,13 +27,13 @@ sinks:
 class CliErrorsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    writeFile(dir_.file("events.jsonl"),
-              "{\"id\":1,\"name\":\"a\",\"ts\":1}\n{\"id\":2,\"name\":\"b\",\"ts\":2}\n{\"id\":3,\"name\":\"c\",\"ts\":3}\n");
+    writeFile(
+        dir_.file("events.jsonl"),
+        "{\"id\":1,\"name\":\"a\",\"ts\":1}\n{\"id\":2,\"name\":\"b\",\"ts\":2}\n{\"id\":3,\"name\":\"c\",\"ts\":3}\n");
   }
 
   /// Writes `job` and runs `sluice run --local` on it with extra arguments.
-  ProcessResult run(const std::string& job, std::vector<std::string> extra = {},
-                    std::vector<std::string> before = {}) {
+  ProcessResult run(const std::string& job, std::vector<std::string> extra = {}, std::vector<std::string> before = {}) {
     writeFile(dir_.file("job.yaml"), job);
     std::vector<std::string> argv = {binary("sluice"), "run", "--local"};
     argv.insert(argv.end(), before.begin(), before.end());

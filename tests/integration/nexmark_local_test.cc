@@ -16,6 +16,8 @@ struct NexmarkCase {
   int parallelism;
 };
 
+void PrintTo(const NexmarkCase& param, std::ostream* out) { *out << param.query << " at -p " << param.parallelism; }
+
 class NexmarkLocalTest : public ::testing::TestWithParam<NexmarkCase> {};
 
 TEST_P(NexmarkLocalTest, ProducesExpectedRows) {

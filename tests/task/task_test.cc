@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <mutex>
 #include <map>
+#include <mutex>
 #include <numeric>
 #include <set>
 #include <thread>
@@ -13,9 +13,7 @@
 namespace sluice {
 namespace {
 
-SchemaPtr keyValueSchema() {
-  return Schema::make({{"key", DataType::kInt64}, {"ts", DataType::kTimestamp}}).value();
-}
+SchemaPtr keyValueSchema() { return Schema::make({{"key", DataType::kInt64}, {"ts", DataType::kTimestamp}}).value(); }
 
 /// Emits `rows` rows in batches of `batchSize`, key = row % 10, ts = row.
 class CountingReader : public SourceReader {

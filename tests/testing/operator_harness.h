@@ -18,8 +18,8 @@ class CollectingOutput : public Output {
   Status emitSide(std::string_view tag, RecordBatch batch) override;
   Status emitWatermark(int64_t timestamp) override;
 
-  std::vector<RecordBatch> batches;                          // main output
-  std::map<std::string, std::vector<RecordBatch>> sides;     // by tag
+  std::vector<RecordBatch> batches;                       // main output
+  std::map<std::string, std::vector<RecordBatch>> sides;  // by tag
   std::vector<int64_t> watermarks;
   /// Total rows on the main output.
   int64_t numRows() const;
