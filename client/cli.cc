@@ -218,6 +218,14 @@ int clusterRequest(const std::string& command, const std::string& address, trans
     std::printf("%s\n", reply->payload.c_str());
     return 0;
   }
+  if (command == "workers") {
+    std::printf("%-24s %6s %6s  %s\n", "worker", "slots", "free", "data endpoint");
+    for (const auto& worker : parsed) {
+      std::printf("%-24s %6d %6d  %s\n", worker["id"].get<std::string>().c_str(), worker["slots"].get<int>(),
+                  worker["free_slots"].get<int>(), worker["data_endpoint"].get<std::string>().c_str());
+    }
+    return 0;
+  }
   if (command == "list") {
     std::printf("%-32s  %-24s %-10s %s\n", "id", "name", "state", "restarts");
     for (const auto& job : parsed) {
@@ -267,6 +275,8 @@ int runCli(int argc, char** argv) {
   CLI::App* statusCommand = app.add_subcommand("status", "show a job's state, tasks and checkpoints");
   statusCommand->add_option("job_id", jobId, "job id")->required();
   statusCommand->add_flag("--json", json, "print JSON");
+  CLI::App* workersCommand = app.add_subcommand("workers", "list the registered workers and their slots");
+  workersCommand->add_flag("--json", json, "print JSON");
   CLI::App* cancelCommand = app.add_subcommand("cancel", "cancel a job");
   cancelCommand->add_option("job_id", jobId, "job id")->required();
   CLI::App* savepointCommand = app.add_subcommand("savepoint", "take a savepoint of a running job");
@@ -297,6 +307,7 @@ int runCli(int argc, char** argv) {
   }
   if (runCommand->parsed()) return runJob(run, jobManager);
   if (listCommand->parsed()) return clusterRequest("list", jobManager, transport::ListRequest{}, json, "");
+  if (workersCommand->parsed()) return clusterRequest("workers", jobManager, transport::WorkersRequest{}, json, "");
   if (statusCommand->parsed())
     return clusterRequest("status", jobManager, transport::StatusRequest{jobId}, json, jobId);
   if (cancelCommand->parsed())

@@ -98,6 +98,15 @@ void JobManager::onMessage(const std::string& peer, transport::ControlMessage me
           nlohmann::json list = nlohmann::json::array();
           for (const auto& id : jobOrder_) list.push_back(nlohmann::json::parse(statusJson(jobs_.at(id))));
           reply(peer, message.requestId, true, "", list.dump());
+        } else if constexpr (std::is_same_v<T, transport::WorkersRequest>) {
+          nlohmann::json list = nlohmann::json::array();
+          for (const auto& [id, worker] : workers_) {
+            list.push_back({{"id", id},
+                            {"slots", worker.slots},
+                            {"free_slots", worker.slots - worker.usedSlots},
+                            {"data_endpoint", worker.dataEndpoint}});
+          }
+          reply(peer, message.requestId, true, "", list.dump());
         } else if constexpr (std::is_same_v<T, transport::CancelRequest>) {
           auto found = jobs_.find(body.jobId);
           if (found == jobs_.end()) {

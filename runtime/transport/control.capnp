@@ -31,6 +31,7 @@ struct ControlEnvelope {
     reply @12 :Reply;
     disconnect @13 :Text;
     # A worker that shuts down says goodbye (its id).
+    workersRequest @14 :Void;
   }
 }
 

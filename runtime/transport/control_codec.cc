@@ -104,6 +104,7 @@ struct Writer {
     out.setPayload(value.payload);
   }
   void operator()(const Disconnect& value) { body.setDisconnect(value.workerId); }
+  void operator()(const WorkersRequest&) { body.setWorkersRequest(); }
 };
 
 }  // namespace
@@ -188,6 +189,7 @@ Result<ControlMessage> decodeControl(const void* data, size_t size) {
         break;
       }
       case Which::DISCONNECT: message.body = Disconnect{body.getDisconnect().cStr()}; break;
+      case Which::WORKERS_REQUEST: message.body = WorkersRequest{}; break;
       default: return Status::corruption("control message of an unknown kind");
     }
     return message;

@@ -82,9 +82,11 @@ struct Reply {
 struct Disconnect {
   std::string workerId;
 };
+struct WorkersRequest {};
 
-using ControlBody = std::variant<RegisterWorker, RegisterReply, Heartbeat, DeployTasks, TaskStateUpdate, CancelJob,
-                                 SubmitJob, StatusRequest, ListRequest, CancelRequest, Reply, Disconnect>;
+using ControlBody =
+    std::variant<RegisterWorker, RegisterReply, Heartbeat, DeployTasks, TaskStateUpdate, CancelJob, SubmitJob,
+                 StatusRequest, ListRequest, CancelRequest, Reply, Disconnect, WorkersRequest>;
 
 struct ControlMessage {
   uint64_t requestId = 0;

@@ -62,3 +62,19 @@ TEST(ControlChannelTest, UnreachableJobManagerTimesOutWithClearError) {
 
 }  // namespace
 }  // namespace sluice::transport
+
+namespace sluice::transport {
+namespace {
+
+TEST(ControlChannelTest, PeerOfAnotherProtocolVersionIsRefusedWithAReason) {
+  std::string bytes = encodeControl(ControlMessage{1, RegisterWorker{"w", 2, "tcp://x:1"}});
+  // The envelope's data section starts after the segment table (8 bytes) and the
+  // root pointer (8 bytes); the version is its first field.
+  bytes[16] = 99;
+  auto decoded = decodeControl(bytes.data(), bytes.size());
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.status().message().find("version 99"), std::string::npos) << decoded.status().toString();
+}
+
+}  // namespace
+}  // namespace sluice::transport
