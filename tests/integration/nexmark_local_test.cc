@@ -39,17 +39,21 @@ TEST_P(NexmarkLocalTest, ProducesExpectedRows) {
   }
 }
 
+/// Every example query at parallelism 1, 2 and 4.
+std::vector<NexmarkCase> allCases() {
+  std::vector<NexmarkCase> cases;
+  for (const char* query : {"q0", "q1", "q2", "q3", "q5", "q7", "q8", "q11"}) {
+    for (int parallelism : {1, 2, 4}) cases.push_back({query, parallelism});
+  }
+  return cases;
+}
+
 std::string caseName(const ::testing::TestParamInfo<NexmarkCase>& info) {
   return info.param.query + "_p" + std::to_string(info.param.parallelism);
 }
 
 INSTANTIATE_TEST_SUITE_P(Queries, NexmarkLocalTest,
-                         ::testing::Values(NexmarkCase{"q0", 1}, NexmarkCase{"q0", 4}, NexmarkCase{"q1", 1},
-                                           NexmarkCase{"q1", 4}, NexmarkCase{"q2", 1}, NexmarkCase{"q2", 4},
-                                           NexmarkCase{"q3", 1}, NexmarkCase{"q3", 4}, NexmarkCase{"q5", 1},
-                                           NexmarkCase{"q5", 4}, NexmarkCase{"q7", 1}, NexmarkCase{"q7", 4},
-                                           NexmarkCase{"q8", 1}, NexmarkCase{"q8", 3}, NexmarkCase{"q11", 1},
-                                           NexmarkCase{"q11", 4}),
+                         ::testing::ValuesIn(allCases()),
                          caseName);
 
 }  // namespace
