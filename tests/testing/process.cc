@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,11 +38,16 @@ ProcessResult runProcess(const std::vector<std::string>& argv, std::chrono::seco
     execv(args[0], args.data());
     _exit(127);
   }
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto started = std::chrono::steady_clock::now();
+  auto deadline = started + timeout;
   int status = 0;
+  struct rusage usage {};
   while (true) {
-    pid_t done = waitpid(child, &status, WNOHANG);
-    if (done == child) break;
+    pid_t done = wait4(child, &status, WNOHANG, &usage);
+    if (done == child) {
+      result.maxResidentKb = usage.ru_maxrss;
+      break;
+    }
     if (std::chrono::steady_clock::now() > deadline) {
       kill(child, SIGKILL);
       waitpid(child, &status, 0);
@@ -50,6 +56,7 @@ ProcessResult runProcess(const std::vector<std::string>& argv, std::chrono::seco
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (WIFEXITED(status)) {
     result.exitCode = WEXITSTATUS(status);
   } else if (WIFSIGNALED(status)) {

@@ -12,6 +12,8 @@ struct ProcessResult {
   int exitCode = -1;  // -1 when killed by a signal or timed out
   int signal = 0;     // the terminating signal, if any
   bool timedOut = false;
+  long maxResidentKb = 0;  // peak resident memory of the child
+  double seconds = 0;      // wall time
   std::string out;
   std::string err;
 };
