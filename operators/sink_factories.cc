@@ -70,8 +70,15 @@ Result<PlannedNode> planDiscardSink(const NodeSpec& spec, const std::vector<Stre
                                     const PlanContext& context) {
   (void)context;
   OptionReader reader = OptionReader::forSpec(spec);
+  // Per subtask; absent = unlimited. Used to build deliberately slow sinks.
+  SLUICE_ASSIGN_OR_RETURN(auto maxRowsPerSecond, reader.number("max_rows_per_second"));
   SLUICE_RETURN_NOT_OK(reader.checkAllRead());
-  return sinkNode(spec, inputs, reader, []() -> std::unique_ptr<Operator> { return std::make_unique<DiscardSink>(); });
+  if (maxRowsPerSecond.has_value() && !(*maxRowsPerSecond > 0)) {
+    return reader.error("max_rows_per_second must be a positive number of rows per second");
+  }
+  return sinkNode(spec, inputs, reader, [maxRowsPerSecond]() -> std::unique_ptr<Operator> {
+    return std::make_unique<DiscardSink>(maxRowsPerSecond);
+  });
 }
 
 }  // namespace sluice

@@ -18,7 +18,7 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # tools the tests drive
-  procps python3
+  procps python3 iproute2
 )
 
 missing=()

@@ -2,6 +2,9 @@
 
 #include "operators/builtin_operators.h"
 #include "operators/join/join_operators.h"
+#include "operators/over/over_operators.h"
+#include "operators/plugin/plugin_loader.h"
+#include "operators/plugin/plugin_operators.h"
 #include "operators/window/window_operators.h"
 #include "runtime/base/logging.h"
 
@@ -11,8 +14,12 @@ Result<PreparedJob> prepareJob(const transport::JobDefinition& job, const Config
   registerBuiltinOperators();
   registerWindowOperators();
   registerJoinOperators();
+  registerOverOperators();
+  registerPluginOperators();
   SLUICE_ASSIGN_OR_RETURN(JobSpec spec,
                           parseJobSpec(job.jobText, job.parameters, job.jobPath.empty() ? "job" : job.jobPath));
+  // Plugins register operators and aggregates, so they load before anything is planned.
+  SLUICE_RETURN_NOT_OK(loadJobPlugins(spec, job.workingDirectory).status());
   SLUICE_ASSIGN_OR_RETURN(Configuration config, effectiveConfiguration(clusterConfig, spec, job.properties));
   if (job.parallelism < 0) {
     return Status::invalidArgument("parallelism (-p) must be a positive integer, got " +

@@ -17,7 +17,7 @@
 namespace sluice {
 namespace {
 
-const char* const kTopLevelKeys[] = {"name", "config", "sources", "nodes", "sinks"};
+const char* const kTopLevelKeys[] = {"name", "config", "plugins", "sources", "nodes", "sinks"};
 
 std::string_view roleNoun(NodeRole role) {
   switch (role) {
@@ -315,6 +315,43 @@ Status parseSection(const YAML::Node& root, const char* section, NodeRole role, 
   return Status::OK();
 }
 
+/// Parses `plugins: [{name: example, path: ${plugin}}, ...]`: unique names, non-empty paths.
+Status parsePlugins(const YAML::Node& list, const ErrorReporter& errors, std::vector<PluginRef>* plugins) {
+  if (!list.IsDefined() || list.IsNull()) return Status::OK();
+  if (!list.IsSequence()) return errors.at(list, "'plugins' must be a list of {name: ..., path: ...} entries");
+  for (const YAML::Node& entry : list) {
+    if (!entry.IsMap()) return errors.at(entry, "every entry of 'plugins' must be a mapping {name: ..., path: ...}");
+    for (auto it = entry.begin(); it != entry.end(); ++it) {
+      const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+      if (key != "name" && key != "path") {
+        return errors.at(it->first, fmt::format("plugins: unknown key '{}' (expected name, path)", key));
+      }
+    }
+    PluginRef plugin;
+    plugin.line = entry.Mark().is_null() ? 0 : entry.Mark().line + 1;
+    const YAML::Node name = entry["name"];
+    if (!name.IsDefined() || !name.IsScalar() || !isIdentifier(name.Scalar())) {
+      return errors.at(name.IsDefined() ? name : entry,
+                       "plugins: every plugin needs a 'name' of letters, digits, '_' and '-', starting with a letter");
+    }
+    plugin.name = name.Scalar();
+    const YAML::Node path = entry["path"];
+    if (!path.IsDefined() || !path.IsScalar() || path.Scalar().empty()) {
+      return errors.at(path.IsDefined() ? path : entry,
+                       fmt::format("plugin '{}' needs a 'path' to its shared library", plugin.name));
+    }
+    plugin.path = path.Scalar();
+    for (const PluginRef& earlier : *plugins) {
+      if (earlier.name == plugin.name) {
+        return errors.at(plugin.line,
+                         fmt::format("duplicate plugin name '{}' (first used on line {})", plugin.name, earlier.line));
+      }
+    }
+    plugins->push_back(std::move(plugin));
+  }
+  return Status::OK();
+}
+
 /// Checks ids are unique and every `from` names a source or node.
 Status checkReferences(const JobSpec& job, const ErrorReporter& errors) {
   std::map<std::string, const NodeSpec*> byId;
@@ -426,6 +463,7 @@ Result<JobSpec> parseDocument(const std::string& text, const std::map<std::strin
 
   SLUICE_RETURN_NOT_OK(applyConfigurationYaml(document["config"], errors.displayName(), &job.config));
 
+  SLUICE_RETURN_NOT_OK(parsePlugins(document["plugins"], errors, &job.plugins));
   SLUICE_RETURN_NOT_OK(parseSection(document, "sources", NodeRole::kSource, errors, &job.sources));
   SLUICE_RETURN_NOT_OK(parseSection(document, "nodes", NodeRole::kOperator, errors, &job.nodes));
   SLUICE_RETURN_NOT_OK(parseSection(document, "sinks", NodeRole::kSink, errors, &job.sinks));

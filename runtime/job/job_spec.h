@@ -40,6 +40,16 @@ struct NodeSpec {
   int line = 0;  // 1-based line in the job file, for errors
 };
 
+/// One entry of the top-level `plugins:` list: a C++ plugin (a shared library)
+/// the job's nodes refer to by `name` (`plugin: <name>`). `path` is as written
+/// (after `${param}` substitution); relative paths resolve against the client's
+/// working directory when the plugin is loaded (operators/plugin).
+struct PluginRef {
+  std::string name;
+  std::string path;
+  int line = 0;  // 1-based line in the job file, for errors
+};
+
 /// A parsed, parameter-substituted job file. Structure is validated (unique ids,
 /// `from` names that exist, no cycles, a valid `config:`); the node-specific
 /// options are validated later by the planner that builds each node.
@@ -51,6 +61,7 @@ struct JobSpec {
   std::vector<NodeSpec> sources;
   std::vector<NodeSpec> nodes;
   std::vector<NodeSpec> sinks;
+  std::vector<PluginRef> plugins;          // the `plugins:` section, in file order
   std::set<std::string> unusedParameters;  // `--set` keys the file never used
 
   /// The spec with this id in any section, or nullptr.

@@ -25,11 +25,17 @@ void drainWake(int fd) {
   (void)got;
 }
 
+/// The largest control message a socket accepts. Control messages carry job
+/// text and status, far below this; a peer that sends more (by mistake or
+/// malice) has its connection dropped by ZeroMQ instead of exhausting memory.
+constexpr int64_t kMaxControlMessageBytes = int64_t{64} << 20;
+
 void setCommonOptions(void* socket) {
   int zero = 0;
   zmq_setsockopt(socket, ZMQ_LINGER, &zero, sizeof(zero));
   zmq_setsockopt(socket, ZMQ_SNDHWM, &zero, sizeof(zero));
   zmq_setsockopt(socket, ZMQ_RCVHWM, &zero, sizeof(zero));
+  zmq_setsockopt(socket, ZMQ_MAXMSGSIZE, &kMaxControlMessageBytes, sizeof(kMaxControlMessageBytes));
 }
 
 /// Receives every frame of one message (non-blocking); returns false if none.

@@ -23,12 +23,34 @@ void drainWake(int fd) {
   (void)got;
 }
 
+/// The largest data message a socket accepts: far above any batch the record
+/// writers produce (4096 rows), yet bounded, so a peer that sends more (by
+/// mistake or malice) has its connection dropped by ZeroMQ instead of
+/// exhausting memory. Other peers' connections are not affected.
+constexpr int64_t kMaxDataMessageBytes = int64_t{1} << 30;
+
 void setCommonOptions(void* socket) {
   int zero = 0;
   zmq_setsockopt(socket, ZMQ_LINGER, &zero, sizeof(zero));
   // Credits bound what is in flight; ZeroMQ's own high-water marks would drop or block.
   zmq_setsockopt(socket, ZMQ_SNDHWM, &zero, sizeof(zero));
   zmq_setsockopt(socket, ZMQ_RCVHWM, &zero, sizeof(zero));
+  zmq_setsockopt(socket, ZMQ_MAXMSGSIZE, &kMaxDataMessageBytes, sizeof(kMaxDataMessageBytes));
+}
+
+/// A ROUTER identity for logs: a Sluice peer's identity is its endpoint text;
+/// anything else (ZeroMQ's generated binary ids) is shown in hex.
+std::string printableIdentity(const std::string& identity) {
+  bool printable = !identity.empty();
+  for (unsigned char c : identity) printable &= c >= 0x20 && c < 0x7f;
+  if (printable) return identity;
+  static const char* kHex = "0123456789abcdef";
+  std::string text = "0x";
+  for (unsigned char c : identity) {
+    text += kHex[c >> 4];
+    text += kHex[c & 15];
+  }
+  return text;
 }
 
 /// Keeps a received zmq_msg_t alive for zero-copy column views.
@@ -195,7 +217,8 @@ void DataPlane::handleData(const std::string& identity, const uint8_t* data, siz
                            std::shared_ptr<const void> owner) {
   auto decoded = decoder_.decode(data, size, std::move(owner));
   if (!decoded.ok()) {
-    logger("transport")->warn("dropping a data message from {}: {}", identity, decoded.status().toString());
+    logger("transport")
+        ->warn("dropping a data message from {}: {}", printableIdentity(identity), decoded.status().toString());
     dropped_.fetch_add(1);
     return;
   }
@@ -283,17 +306,26 @@ void DataPlane::run() {
       bool more = zmq_msg_more(&identity);
       zmq_msg_close(&identity);
       if (!more) {
+        log->warn("dropping a data message without a body from {}", printableIdentity(sender));
         dropped_.fetch_add(1);
         continue;
       }
       auto received = std::make_shared<ReceivedMessage>();
       if (zmq_msg_recv(&received->message, router_, 0) < 0) break;
-      while (zmq_msg_more(&received->message)) {  // drain unexpected extra frames
+      // A peer of ours sends exactly one frame; anything else is not from a
+      // Sluice worker, so the whole message is drained and dropped.
+      size_t extraFrames = 0;
+      for (bool moreFrames = zmq_msg_more(&received->message); moreFrames; ++extraFrames) {
         zmq_msg_t extra;
         zmq_msg_init(&extra);
-        zmq_msg_recv(&extra, router_, 0);
+        moreFrames = zmq_msg_recv(&extra, router_, 0) >= 0 && zmq_msg_more(&extra);
         zmq_msg_close(&extra);
+      }
+      if (extraFrames > 0) {
+        log->warn("dropping a data message of {} frames from {} (expected one)", extraFrames + 1,
+                  printableIdentity(sender));
         dropped_.fetch_add(1);
+        continue;
       }
       const auto* bytes = static_cast<const uint8_t*>(zmq_msg_data(&received->message));
       size_t size = zmq_msg_size(&received->message);

@@ -52,9 +52,7 @@ std::string caseName(const ::testing::TestParamInfo<NexmarkCase>& info) {
   return info.param.query + "_p" + std::to_string(info.param.parallelism);
 }
 
-INSTANTIATE_TEST_SUITE_P(Queries, NexmarkLocalTest,
-                         ::testing::ValuesIn(allCases()),
-                         caseName);
+INSTANTIATE_TEST_SUITE_P(Queries, NexmarkLocalTest, ::testing::ValuesIn(allCases()), caseName);
 
 }  // namespace
 }  // namespace sluice::testing

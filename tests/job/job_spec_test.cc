@@ -196,7 +196,7 @@ TEST(JobSpecTest, ReportsMalformedYamlWithLineAndColumn) {
 
 TEST(JobSpecTest, RejectsUnknownAndMissingTopLevelKeys) {
   EXPECT_EQ(errorOf("name: q\nparameters: {a: 1}\n"),
-            "job.yaml:2: unknown top-level key 'parameters' (expected name, config, sources, nodes, sinks)");
+            "job.yaml:2: unknown top-level key 'parameters' (expected name, config, plugins, sources, nodes, sinks)");
   EXPECT_EQ(errorOf("sources: []\n"), "job.yaml:1: the job needs a 'name'");
   EXPECT_EQ(errorOf("name: [a]\n"), "job.yaml:1: 'name' must be a non-empty string");
   EXPECT_EQ(errorOf("name: q\nsinks: [{id: out, from: x, type: print}]\n"),
@@ -309,6 +309,37 @@ TEST(JobSpecTest, LoadsFromAFile) {
   Result<JobSpec> missing = loadJobSpec(directory.file("missing.yaml"), {});
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_THAT(missing.status().message(), HasSubstr("missing.yaml' does not exist"));
+}
+
+TEST(JobSpecTest, ParsesPlugins) {
+  const std::string nodesAndSinks =
+      "sources:\n"
+      "  - { id: src, type: generator }\n"
+      "sinks:\n"
+      "  - { id: out, from: [src], type: discard }\n";
+  ASSERT_OK_AND_ASSIGN(JobSpec job, parse("name: t\n"
+                                          "plugins:\n"
+                                          "  - {name: example, path: ${plugin}}\n"
+                                          "  - {name: other, path: /lib/other.so}\n" +
+                                              nodesAndSinks,
+                                          {{"plugin", "/x/libexample.so"}}));
+  ASSERT_EQ(job.plugins.size(), 2u);
+  EXPECT_EQ(job.plugins[0].name, "example");
+  EXPECT_EQ(job.plugins[0].path, "/x/libexample.so");
+  EXPECT_EQ(job.plugins[0].line, 3);
+  EXPECT_EQ(job.plugins[1].name, "other");
+  EXPECT_TRUE(parse("name: t\n" + nodesAndSinks)->plugins.empty());
+
+  EXPECT_EQ(errorOf("name: t\nplugins: {name: a}\n" + nodesAndSinks),
+            "job.yaml:2: 'plugins' must be a list of {name: ..., path: ...} entries");
+  EXPECT_EQ(errorOf("name: t\nplugins: [{name: a, path: /a.so, kind: x}]\n" + nodesAndSinks),
+            "job.yaml:2: plugins: unknown key 'kind' (expected name, path)");
+  EXPECT_EQ(errorOf("name: t\nplugins: [{path: /a.so}]\n" + nodesAndSinks),
+            "job.yaml:2: plugins: every plugin needs a 'name' of letters, digits, '_' and '-', starting with a letter");
+  EXPECT_EQ(errorOf("name: t\nplugins: [{name: a}]\n" + nodesAndSinks),
+            "job.yaml:2: plugin 'a' needs a 'path' to its shared library");
+  EXPECT_EQ(errorOf("name: t\nplugins:\n  - {name: a, path: /a.so}\n  - {name: a, path: /b.so}\n" + nodesAndSinks),
+            "job.yaml:4: duplicate plugin name 'a' (first used on line 3)");
 }
 
 TEST(JobSpecTest, ParsesStreamRefs) {
