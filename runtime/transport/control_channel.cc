@@ -9,34 +9,20 @@
 #include <vector>
 
 #include "runtime/base/logging.h"
+#include "runtime/transport/socket_setup.h"
 
 namespace sluice::transport {
 namespace {
 
-void signalWake(int fd) {
-  uint64_t one = 1;
-  ssize_t written = write(fd, &one, sizeof(one));
-  (void)written;
-}
-
-void drainWake(int fd) {
-  uint64_t value;
-  ssize_t got = read(fd, &value, sizeof(value));
-  (void)got;
-}
+using detail::drainWake;
+using detail::signalWake;
 
 /// The largest control message a socket accepts. Control messages carry job
 /// text and status, far below this; a peer that sends more (by mistake or
 /// malice) has its connection dropped by ZeroMQ instead of exhausting memory.
 constexpr int64_t kMaxControlMessageBytes = int64_t{64} << 20;
 
-void setCommonOptions(void* socket) {
-  int zero = 0;
-  zmq_setsockopt(socket, ZMQ_LINGER, &zero, sizeof(zero));
-  zmq_setsockopt(socket, ZMQ_SNDHWM, &zero, sizeof(zero));
-  zmq_setsockopt(socket, ZMQ_RCVHWM, &zero, sizeof(zero));
-  zmq_setsockopt(socket, ZMQ_MAXMSGSIZE, &kMaxControlMessageBytes, sizeof(kMaxControlMessageBytes));
-}
+void setCommonOptions(void* socket) { detail::setSocketOptions(socket, kMaxControlMessageBytes); }
 
 /// Receives every frame of one message (non-blocking); returns false if none.
 bool receiveFrames(void* socket, std::vector<std::string>& frames) {

@@ -7,21 +7,13 @@
 #include <cstring>
 
 #include "runtime/base/logging.h"
+#include "runtime/transport/socket_setup.h"
 
 namespace sluice::transport {
 namespace {
 
-void signalWake(int fd) {
-  uint64_t one = 1;
-  ssize_t written = write(fd, &one, sizeof(one));
-  (void)written;
-}
-
-void drainWake(int fd) {
-  uint64_t value;
-  ssize_t got = read(fd, &value, sizeof(value));
-  (void)got;
-}
+using detail::drainWake;
+using detail::signalWake;
 
 /// The largest data message a socket accepts: far above any batch the record
 /// writers produce (4096 rows), yet bounded, so a peer that sends more (by
@@ -29,14 +21,7 @@ void drainWake(int fd) {
 /// exhausting memory. Other peers' connections are not affected.
 constexpr int64_t kMaxDataMessageBytes = int64_t{1} << 30;
 
-void setCommonOptions(void* socket) {
-  int zero = 0;
-  zmq_setsockopt(socket, ZMQ_LINGER, &zero, sizeof(zero));
-  // Credits bound what is in flight; ZeroMQ's own high-water marks would drop or block.
-  zmq_setsockopt(socket, ZMQ_SNDHWM, &zero, sizeof(zero));
-  zmq_setsockopt(socket, ZMQ_RCVHWM, &zero, sizeof(zero));
-  zmq_setsockopt(socket, ZMQ_MAXMSGSIZE, &kMaxDataMessageBytes, sizeof(kMaxDataMessageBytes));
-}
+void setCommonOptions(void* socket) { detail::setSocketOptions(socket, kMaxDataMessageBytes); }
 
 /// A ROUTER identity for logs: a Sluice peer's identity is its endpoint text;
 /// anything else (ZeroMQ's generated binary ids) is shown in hex.
