@@ -2,8 +2,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -67,6 +71,29 @@ std::string formatCount(int64_t value) {
   return out;
 }
 
+/// A directory created on demand and removed with this object.
+class TemporaryDirectory {
+ public:
+  TemporaryDirectory() = default;
+  TemporaryDirectory(const TemporaryDirectory&) = delete;
+  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
+  ~TemporaryDirectory() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  Result<std::string> create(const std::string& prefix) {
+    std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "XXXXXX")).string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      return Status::ioError("cannot create a temporary directory: " + std::string(std::strerror(errno)));
+    }
+    path_ = pattern;
+    return path_;
+  }
+
+ private:
+  std::string path_;
+};
+
 struct RunArguments {
   bool local = false;
   bool detached = false;
@@ -119,9 +146,6 @@ Result<nlohmann::json> waitForJob(const std::string& address, const std::string&
 }
 
 int runJob(const RunArguments& arguments, const std::string& jobManager) {
-  if (!arguments.savepointPath.empty()) {
-    return fail("run", Status::invalidArgument("-s (resume from a savepoint) is not supported yet"));
-  }
   auto text = readJobFile(arguments.jobFile);
   if (!text.ok()) return fail("run", text.status());
   transport::JobDefinition job;
@@ -135,6 +159,15 @@ int runJob(const RunArguments& arguments, const std::string& jobManager) {
   if (!properties.ok()) return fail("run", properties.status());
   job.properties = *properties;
   job.parallelism = arguments.parallelism;
+  if (!arguments.savepointPath.empty()) {
+    std::error_code error;
+    if (!std::filesystem::exists(arguments.savepointPath, error)) {
+      return fail("run", Status::notFound("-s: no savepoint or checkpoint at '" + arguments.savepointPath + "'"));
+    }
+    job.restorePath = std::filesystem::absolute(arguments.savepointPath).string();
+  }
+  job.allowNonRestoredState = arguments.allowNonRestoredState;
+  TemporaryDirectory localCheckpoints;
 
   std::unique_ptr<LocalCluster> cluster;
   std::string address = jobManager;
@@ -151,6 +184,15 @@ int runJob(const RunArguments& arguments, const std::string& jobManager) {
     LocalClusterOptions options;
     options.slotsPerWorker = slots;
     options.clusterConfig = prepared->config;
+    if (prepared->config.getDuration("execution.checkpointing.interval") &&
+        !prepared->config.contains("state.checkpoints.dir")) {
+      // Checkpoints of an embedded run live as long as the run unless a directory is given.
+      auto directory = localCheckpoints.create("sluice-checkpoints-");
+      if (!directory.ok()) return fail("run", directory.status());
+      if (Status set = options.clusterConfig.set("state.checkpoints.dir", *directory); !set.ok()) {
+        return fail("run", set);
+      }
+    }
     auto started = LocalCluster::start(options);
     if (!started.ok()) return fail("run", started.status());
     cluster = std::move(started).value();
@@ -313,10 +355,14 @@ int runCli(int argc, char** argv) {
   if (cancelCommand->parsed())
     return clusterRequest("cancel", jobManager, transport::CancelRequest{jobId}, false, jobId);
   for (CLI::App* command : {savepointCommand, stopCommand}) {
-    if (command->parsed()) {
-      return fail(command->get_name(), Status::invalidArgument("savepoints need checkpointing, which this build does "
-                                                               "not have yet"));
-    }
+    if (!command->parsed()) continue;
+    transport::SavepointRequest request{jobId, directory.empty() ? "" : std::filesystem::absolute(directory).string(),
+                                        command == stopCommand, drain};
+    auto reply = transport::requestReply(jobManager, request, std::chrono::minutes(10));
+    if (!reply.ok()) return fail(command->get_name(), reply.status());
+    if (!reply->ok) return fail(command->get_name(), Status::invalidArgument(reply->error));
+    std::printf("%s\n", reply->payload.c_str());
+    return 0;
   }
   return kExitUsage;
 }

@@ -3,9 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <random>
 
 #include "runtime/base/logging.h"
+#include "runtime/checkpoint/checkpoint_storage.h"
 
 namespace sluice {
 namespace {
@@ -85,6 +87,12 @@ void JobManager::onMessage(const std::string& peer, transport::ControlMessage me
           workerLost(body.workerId, "worker " + body.workerId + " shut down", /*expected=*/true);
         } else if constexpr (std::is_same_v<T, transport::TaskStateUpdate>) {
           onTaskState(body);
+        } else if constexpr (std::is_same_v<T, transport::AcknowledgeCheckpoint>) {
+          onAcknowledge(body);
+        } else if constexpr (std::is_same_v<T, transport::DeclineCheckpoint>) {
+          onDecline(body);
+        } else if constexpr (std::is_same_v<T, transport::SavepointRequest>) {
+          onSavepointRequest(peer, message.requestId, body);
         } else if constexpr (std::is_same_v<T, transport::SubmitJob>) {
           submit(peer, message.requestId, body);
         } else if constexpr (std::is_same_v<T, transport::StatusRequest>) {
@@ -133,7 +141,7 @@ void JobManager::submit(const std::string& peer, uint64_t requestId, const trans
   }
   for (const GraphNode& node : prepared->graph.nodes()) {
     if (!node.planned.prepare) continue;
-    Status status = node.planned.prepare(/*resuming=*/false);
+    Status status = node.planned.prepare(/*resuming=*/!submit.job.restorePath.empty());
     if (!status.ok()) {
       reply(peer, requestId, false, status.message());
       return;
@@ -183,6 +191,10 @@ void JobManager::submit(const std::string& peer, uint64_t requestId, const trans
     job.maxRestarts = 0;
   }
   job.slotTimeout = config.getDuration("slot.request.timeout").value_or(std::chrono::minutes(1));
+  if (Status status = setUpCheckpointing(job, config, graph); !status.ok()) {
+    reply(peer, requestId, false, status.message());
+    return;
+  }
   job.waitingForSlots = true;
   job.waitingSince = std::chrono::steady_clock::now();
   std::string id = job.id;
@@ -210,12 +222,30 @@ bool JobManager::trySchedule(JobRecord& job) {
     ++job.slotsByWorker[best->id];
     slotWorker[slot] = best->id;
   }
+  std::string restore = job.initialRestore;
+  int64_t restoreId = job.initialRestoreId;
+  if (job.checkpoints && job.attempt > 0) {
+    auto latest = job.checkpoints->restorePath();
+    if (!latest.ok()) {
+      releaseSlots(job);
+      endJob(job, "FAILED", latest.status().message());
+      return true;
+    }
+    if (latest->has_value()) {
+      restore = **latest;
+      auto loaded = loadCheckpoint(restore);
+      restoreId = loaded.ok() ? loaded->metadata.checkpointId : -1;
+    }
+  }
+  if (job.checkpoints && !restore.empty()) job.checkpoints->markRestored(restoreId);
   job.waitingForSlots = false;
   ++job.attempt;
   transport::DeployTasks deploy;
   deploy.jobId = job.id;
   deploy.attempt = job.attempt;
   deploy.job = job.definition;
+  deploy.restoreMetadata = restore;
+  deploy.checkpointing = job.checkpoints && job.checkpoints->enabled();
   for (TaskRecord& task : job.tasks) {
     task.worker = slotWorker[task.subtask];
     task.state = "DEPLOYING";
@@ -227,7 +257,9 @@ bool JobManager::trySchedule(JobRecord& job) {
     server_->send(workers_.at(workerId).peer, transport::ControlMessage{0, deploy});
   }
   job.state = "RUNNING";
-  logger("jobmanager")->info("job {} attempt {} deployed on {} workers", job.id, job.attempt, job.slotsByWorker.size());
+  logger("jobmanager")
+      ->info("job {} attempt {} deployed on {} workers{}", job.id, job.attempt, job.slotsByWorker.size(),
+             restore.empty() ? "" : ", restoring " + restore);
   return true;
 }
 
@@ -250,6 +282,8 @@ void JobManager::cancelAttempt(JobRecord& job) {
 
 void JobManager::endJob(JobRecord& job, const std::string& state, const std::string& failure) {
   cancelAttempt(job);  // also cleans up the workers' finished executions
+  if (job.savepoint) failSavepoint(job, "the job ended (" + state + ") before the savepoint completed");
+  if (job.checkpoints) job.checkpoints->jobEnded(state != "FINISHED");
   job.state = state;
   job.failure = failure;
   job.waitingForSlots = false;
@@ -270,6 +304,8 @@ void JobManager::failAttempt(JobRecord& job, const std::string& reason) {
     return;
   }
   cancelAttempt(job);
+  if (job.checkpoints) job.checkpoints->abortPending("attempt " + std::to_string(job.attempt) + " failed");
+  if (job.savepoint) failSavepoint(job, "the job failed: " + reason);
   ++job.restarts;
   job.state = "RESTARTING";
   job.failure = reason;
@@ -297,6 +333,15 @@ void JobManager::onTaskState(const transport::TaskStateUpdate& update) {
   if (update.state == "FAILED") {
     failAttempt(job, "task " + update.node + "[" + std::to_string(update.subtask) + "] failed: " + update.error);
     return;
+  }
+  if (update.state == "FINISHING" && job.checkpoints) {
+    // Its input ended while a checkpoint may be waiting for its barrier: trigger it directly.
+    transport::TaskRef ref{update.node, update.subtask};
+    if (auto trigger = job.checkpoints->triggerForEndedTask(ref, job.attempt)) {
+      auto worker = workers_.find(update.workerId);
+      if (worker != workers_.end()) server_->send(worker->second.peer, transport::ControlMessage{0, *trigger});
+    }
+    tickCheckpoints(job);
   }
   bool allFinished =
       std::all_of(job.tasks.begin(), job.tasks.end(), [](const TaskRecord& task) { return task.state == "FINISHED"; });
@@ -330,6 +375,7 @@ void JobManager::tick() {
   }
   for (const auto& id : jobOrder_) {
     JobRecord& job = jobs_.at(id);
+    if (job.state == "RUNNING") tickCheckpoints(job);
     if (job.state == "RESTARTING" && now >= job.restartAt) {
       job.waitingForSlots = true;
       job.waitingSince = now;
@@ -357,8 +403,15 @@ std::string JobManager::statusJson(const JobRecord& job) const {
   out["finished_at"] = job.finishedAtMs == 0 ? nlohmann::json(nullptr) : nlohmann::json(job.finishedAtMs);
   out["restarts"] = job.restarts;
   out["attempt"] = job.attempt;
-  out["restored_from"] = nullptr;
-  out["checkpoints"] = {{"completed", 0}, {"latest", nullptr}, {"history", nlohmann::json::array()}};
+  if (job.checkpoints) {
+    auto restored = job.checkpoints->restoredFrom();
+    out["restored_from"] = restored ? nlohmann::json(*restored) : nlohmann::json(nullptr);
+    out["checkpoints"] = job.checkpoints->statusJson();
+  } else {
+    out["restored_from"] = nullptr;
+    out["checkpoints"] = {
+        {"enabled", false}, {"completed", 0}, {"latest", nullptr}, {"history", nlohmann::json::array()}};
+  }
   out["failure"] = job.failure.empty() ? nlohmann::json(nullptr) : nlohmann::json(job.failure);
   out["slots"] = job.slotsNeeded;
   int64_t recordsIn = 0;
@@ -384,6 +437,184 @@ std::string JobManager::statusJson(const JobRecord& job) const {
   for (const auto& [node, parallelism] : job.parallelism) nodes[node] = {{"parallelism", parallelism}};
   out["nodes"] = nodes;
   return out.dump();
+}
+
+Status JobManager::setUpCheckpointing(JobRecord& job, const Configuration& config, const JobGraph& graph) {
+  CheckpointSettings settings;
+  settings.interval = config.getDuration("execution.checkpointing.interval").value_or(std::chrono::milliseconds(0));
+  settings.timeout = config.getDuration("execution.checkpointing.timeout").value_or(std::chrono::minutes(10));
+  settings.minPause = config.getDuration("execution.checkpointing.min-pause").value_or(std::chrono::milliseconds(0));
+  settings.retained = static_cast<int>(config.getInteger("state.checkpoints.num-retained").value_or(1));
+  settings.deleteOnCancel =
+      config.get("execution.checkpointing.externalized-checkpoint-retention").value_or("") == "delete_on_cancellation";
+  if (config.get("execution.checkpointing.unaligned.enabled").value_or("false") == "true") {
+    return Status::invalidArgument(
+        "execution.checkpointing.unaligned.enabled: unaligned checkpoints are not supported yet; barriers are aligned");
+  }
+  std::string directory = config.get("state.checkpoints.dir").value_or("");
+  if (settings.interval.count() > 0 && directory.empty()) {
+    return Status::invalidArgument(
+        "execution.checkpointing.interval is set but there is no checkpoint directory: set state.checkpoints.dir or "
+        "start the job manager with --checkpoint-dir");
+  }
+  job.savepointDirectory = config.get("state.savepoints.dir").value_or("");
+  if (!directory.empty()) settings.jobDirectory = (std::filesystem::absolute(directory) / job.id).string();
+  std::vector<std::pair<std::string, int>> parallelism(job.parallelism.begin(), job.parallelism.end());
+
+  if (!job.definition.restorePath.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(LoadedCheckpoint loaded, loadCheckpoint(job.definition.restorePath));
+    SLUICE_RETURN_NOT_OK(verifyCheckpoint(loaded));
+    if (loaded.metadata.maxParallelism != graph.maxParallelism()) {
+      return Status::invalidArgument("cannot resume from '" + job.definition.restorePath + "': it was taken with " +
+                                     "pipeline.max-parallelism " + std::to_string(loaded.metadata.maxParallelism) +
+                                     ", the job now has " + std::to_string(graph.maxParallelism()));
+    }
+    std::vector<std::string> missing;
+    for (const TaskStateHandle& task : loaded.metadata.tasks) {
+      for (const OperatorStateHandle& op : task.operators) {
+        bool hasState = op.keyedState || !op.operatorStateFile.empty() || !op.sourcePosition.empty();
+        if (hasState && job.parallelism.count(op.node) == 0 &&
+            std::find(missing.begin(), missing.end(), op.node) == missing.end()) {
+          missing.push_back(op.node);
+        }
+      }
+    }
+    if (!missing.empty() && !job.definition.allowNonRestoredState) {
+      std::string names;
+      for (const auto& name : missing) names += (names.empty() ? "'" : ", '") + name + "'";
+      return Status::invalidArgument("cannot resume from '" + job.definition.restorePath + "': it holds state of " +
+                                     names +
+                                     ", which the job no longer has; pass --allow-non-restored-state to "
+                                     "drop that state");
+    }
+    job.initialRestore = loaded.metadataPath;
+    job.initialRestoreId = loaded.metadata.checkpointId;
+  }
+  job.checkpoints = std::make_shared<CheckpointCoordinator>(job.id, job.name, settings, graph.maxParallelism(),
+                                                            std::move(parallelism));
+  if (job.initialRestoreId >= 0) job.checkpoints->continueAfter(job.initialRestoreId);
+  return Status::OK();
+}
+
+void JobManager::sendToWorkers(const JobRecord& job, const transport::ControlBody& body) {
+  for (const auto& [workerId, slots] : job.slotsByWorker) {
+    auto found = workers_.find(workerId);
+    if (found != workers_.end()) server_->send(found->second.peer, transport::ControlMessage{0, body});
+  }
+}
+
+std::vector<CoordinatedTask> JobManager::coordinatedTasks(const JobRecord& job) const {
+  std::vector<CoordinatedTask> tasks;
+  for (const TaskRecord& task : job.tasks) {
+    tasks.push_back(CoordinatedTask{{task.head, static_cast<uint32_t>(task.subtask)}, task.state, task.isSource});
+  }
+  return tasks;
+}
+
+void JobManager::tickCheckpoints(JobRecord& job) {
+  if (!job.checkpoints || !job.checkpoints->enabled()) return;
+  job.checkpoints->checkTimeout();
+  if (job.savepoint && job.savepoint->checkpointId >= 0 &&
+      job.checkpoints->pendingId() != job.savepoint->checkpointId) {
+    // The savepoint's checkpoint was aborted (completion is handled on acknowledgement).
+    failSavepoint(job, "checkpoint " + std::to_string(job.savepoint->checkpointId) + " was aborted");
+  }
+  bool force = job.savepoint && job.savepoint->checkpointId < 0;
+  auto trigger = job.checkpoints->maybeTrigger(coordinatedTasks(job), job.attempt, force);
+  if (!trigger) return;
+  if (force) job.savepoint->checkpointId = trigger->checkpointId;
+  logger("checkpoint")
+      ->debug("job {}: triggering checkpoint {} ({} tasks directly)", job.id, trigger->checkpointId,
+              trigger->tasks.size());
+  sendToWorkers(job, *trigger);
+}
+
+void JobManager::onAcknowledge(const transport::AcknowledgeCheckpoint& ack) {
+  auto found = jobs_.find(ack.jobId);
+  if (found == jobs_.end()) return;
+  JobRecord& job = found->second;
+  logger("checkpoint")
+      ->debug("job {}: {}[{}] acknowledged checkpoint {}{}", job.id, ack.task.node, ack.task.subtask, ack.checkpointId,
+              ack.finished ? " (finished)" : "");
+  if (ack.attempt != job.attempt || job.state != "RUNNING" || !job.checkpoints) return;
+  auto completed = job.checkpoints->acknowledge(ack);
+  if (!completed.ok()) {
+    logger("jobmanager")
+        ->warn("job {}: checkpoint {} failed: {}", job.id, ack.checkpointId, completed.status().toString());
+    if (job.savepoint && job.savepoint->checkpointId == ack.checkpointId) {
+      failSavepoint(job, completed.status().message());
+    }
+    return;
+  }
+  if (!completed->has_value()) return;
+  const int64_t id = **completed;
+  sendToWorkers(job, transport::CheckpointComplete{job.id, job.attempt, id});
+  job.checkpoints->markNotified(id);
+  if (job.savepoint && job.savepoint->checkpointId == id) {
+    JobRecord::SavepointWaiter waiter = *job.savepoint;
+    job.savepoint.reset();
+    auto path = job.checkpoints->writeSavepoint(id, waiter.directory);
+    if (!path.ok()) {
+      reply(waiter.peer, waiter.requestId, false, path.status().message());
+      return;
+    }
+    reply(waiter.peer, waiter.requestId, true, "", *path);
+    if (waiter.stop) endJob(job, "FINISHED", "stopped with a savepoint at " + *path);
+  }
+}
+
+void JobManager::onDecline(const transport::DeclineCheckpoint& decline) {
+  auto found = jobs_.find(decline.jobId);
+  if (found == jobs_.end()) return;
+  JobRecord& job = found->second;
+  if (decline.attempt != job.attempt || !job.checkpoints) return;
+  job.checkpoints->decline(decline);
+  if (job.savepoint && job.savepoint->checkpointId == decline.checkpointId) {
+    failSavepoint(job, "task " + decline.task.node + "[" + std::to_string(decline.task.subtask) +
+                           "] declined: " + decline.reason);
+  }
+}
+
+void JobManager::failSavepoint(JobRecord& job, const std::string& reason) {
+  if (!job.savepoint) return;
+  reply(job.savepoint->peer, job.savepoint->requestId, false, "savepoint of job " + job.id + " failed: " + reason);
+  job.savepoint.reset();
+}
+
+void JobManager::onSavepointRequest(const std::string& peer, uint64_t requestId,
+                                    const transport::SavepointRequest& request) {
+  auto found = jobs_.find(request.jobId);
+  if (found == jobs_.end()) {
+    reply(peer, requestId, false, "no job with id '" + request.jobId + "'");
+    return;
+  }
+  JobRecord& job = found->second;
+  if (job.state != "RUNNING") {
+    reply(peer, requestId, false, "job " + job.id + " is " + job.state + "; only a running job can take a savepoint");
+    return;
+  }
+  if (!job.checkpoints || !job.checkpoints->enabled()) {
+    reply(peer, requestId, false,
+          "job " + job.id +
+              " does not checkpoint; savepoints need execution.checkpointing.interval and a checkpoint "
+              "directory");
+    return;
+  }
+  if (request.drain) {
+    reply(peer, requestId, false, "--drain is not supported yet; stop without it to keep the windows' state");
+    return;
+  }
+  if (job.savepoint) {
+    reply(peer, requestId, false, "job " + job.id + " is already taking a savepoint");
+    return;
+  }
+  std::string directory = request.directory.empty() ? job.savepointDirectory : request.directory;
+  if (directory.empty()) {
+    reply(peer, requestId, false, "no savepoint directory: give one or set state.savepoints.dir");
+    return;
+  }
+  job.savepoint = JobRecord::SavepointWaiter{peer, requestId, directory, request.stop, -1};
+  tickCheckpoints(job);
 }
 
 }  // namespace sluice

@@ -7,9 +7,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "jobmanager/checkpoint_coordinator.h"
 #include "runtime/job/configuration.h"
 #include "runtime/transport/control_channel.h"
 #include "worker/job_preparation.h"
@@ -79,6 +81,18 @@ class JobManager {
     std::chrono::milliseconds restartDelay{0};
     std::chrono::milliseconds maxBackoff{0};
     std::chrono::milliseconds slotTimeout{60000};
+    std::shared_ptr<CheckpointCoordinator> checkpoints;
+    std::string savepointDirectory;  // state.savepoints.dir
+    std::string initialRestore;      // -s: `_metadata` path the first attempt restores from
+    int64_t initialRestoreId = -1;
+    struct SavepointWaiter {
+      std::string peer;
+      uint64_t requestId = 0;
+      std::string directory;
+      bool stop = false;
+      int64_t checkpointId = -1;  // -1 until triggered
+    };
+    std::optional<SavepointWaiter> savepoint;
   };
 
   JobManager() = default;
@@ -94,6 +108,14 @@ class JobManager {
   void cancelAttempt(JobRecord& job);
   void releaseSlots(JobRecord& job);
   void workerLost(const std::string& workerId, const std::string& why, bool expected = false);
+  void tickCheckpoints(JobRecord& job);
+  void sendToWorkers(const JobRecord& job, const transport::ControlBody& body);
+  std::vector<CoordinatedTask> coordinatedTasks(const JobRecord& job) const;
+  void onAcknowledge(const transport::AcknowledgeCheckpoint& ack);
+  void onDecline(const transport::DeclineCheckpoint& decline);
+  void onSavepointRequest(const std::string& peer, uint64_t requestId, const transport::SavepointRequest& request);
+  void failSavepoint(JobRecord& job, const std::string& reason);
+  Status setUpCheckpointing(JobRecord& job, const Configuration& config, const JobGraph& graph);
   std::string statusJson(const JobRecord& job) const;
 
   JobManagerOptions options_;

@@ -94,8 +94,8 @@ Status FileSink::ioError(const std::string& what, const std::string& name) const
 }
 
 Status FileSink::restoreState(const OperatorSnapshot& snapshot) {
+  // Called once per restored subtask state (several when the job was rescaled down).
   wasRestored_ = true;
-  restored_.clear();
   auto found = snapshot.blobs.find(std::string(kPendingBlob));
   if (found == snapshot.blobs.end()) return Status::OK();
   std::istringstream in(found->second);
@@ -250,6 +250,8 @@ Status FileSink::notifyCheckpointComplete(int64_t checkpointId) { return commitU
 
 Status FileSink::finish(Output& out) {
   (void)out;
+  // With checkpoints, the job's final checkpoint pre-commits and commits the rest.
+  if (context_.checkpointing) return fd_ >= 0 ? flushBuffer() : Status::OK();
   constexpr int64_t kEndOfInput = std::numeric_limits<int64_t>::max();
   SLUICE_RETURN_NOT_OK(preCommit(kEndOfInput));
   return commitUpTo(kEndOfInput);

@@ -19,6 +19,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # tools the tests drive
   procps python3 iproute2
+  xgboost  # regenerates the payments XGBoost fixtures (tests/data/payments/xgboost/)
 )
 
 missing=()

@@ -1,15 +1,108 @@
 #include "worker/job_execution.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <map>
+#include <tuple>
 
+#include "runtime/base/fault_injection.h"
 #include "runtime/base/logging.h"
 #include "runtime/data/key_group.h"
 #include "runtime/state/keyed_state_backend.h"
+#include "runtime/task/split_set_reader.h"
 #include "runtime/transport/data_plane.h"
 
 namespace sluice {
 
 uint64_t JobExecution::jobKeyOf(const std::string& jobId) { return hashBytes(jobId); }
+
+namespace {
+
+/// Restore helpers: what a checkpoint holds for one node.
+struct NodeRestore {
+  const LoadedCheckpoint* checkpoint = nullptr;
+  int oldParallelism = 0;
+  std::vector<std::pair<int, const OperatorStateHandle*>> handles;  // (old subtask, handle)
+  const TaskStateHandle* taskOf(int subtask) const;
+};
+
+NodeRestore findNode(const LoadedCheckpoint& checkpoint, const std::string& node) {
+  NodeRestore out;
+  out.checkpoint = &checkpoint;
+  for (const auto& [name, parallelism] : checkpoint.metadata.parallelism) {
+    if (name == node) out.oldParallelism = parallelism;
+  }
+  for (const TaskStateHandle& task : checkpoint.metadata.tasks) {
+    for (const OperatorStateHandle& op : task.operators) {
+      if (op.node == node) out.handles.emplace_back(task.subtask, &op);
+    }
+  }
+  return out;
+}
+
+/// Restores a non-source operator: keyed state (all snapshots of the node; the
+/// backend keeps its key groups) and operator blobs (same subtask, or when
+/// rescaled every old subtask j with j mod parallelism == subtask).
+Status restoreOperator(const NodeRestore& restore, int subtask, int parallelism, Operator& op,
+                       KeyedStateBackend* backend) {
+  if (backend != nullptr) {
+    std::vector<StateSnapshot> snapshots;
+    for (const auto& [oldSubtask, handle] : restore.handles) {
+      if (handle->keyedState) snapshots.push_back(*handle->keyedState);
+    }
+    if (!snapshots.empty()) SLUICE_RETURN_NOT_OK(backend->restore(snapshots, restore.checkpoint->root));
+  }
+  for (const auto& [oldSubtask, handle] : restore.handles) {
+    bool mine = restore.oldParallelism == parallelism ? oldSubtask == subtask : oldSubtask % parallelism == subtask;
+    if (!mine || handle->operatorStateFile.empty()) continue;
+    SLUICE_ASSIGN_OR_RETURN(OperatorSnapshot snapshot,
+                            readOperatorState(restore.checkpoint->root, handle->operatorStateFile));
+    SLUICE_RETURN_NOT_OK(op.restoreState(snapshot));
+  }
+  return Status::OK();
+}
+
+/// The reader of source subtask `subtask`, resumed where the checkpoint left
+/// it. With the same parallelism (and plain positions) each subtask resumes
+/// its own split; otherwise the checkpoint's splits are dealt out round-robin
+/// and each subtask reads its share through a SplitSetReader.
+Result<std::unique_ptr<SourceReader>> restoreReader(const NodeRestore& restore, const PlannedNode& planned, int subtask,
+                                                    int parallelism, std::unique_ptr<SourceReader> reader) {
+  std::vector<SplitPosition> splits;
+  bool plain = restore.oldParallelism == parallelism;
+  for (const auto& [oldSubtask, handle] : restore.handles) {
+    if (!handle->isSource) continue;
+    if (isSplitSetPosition(handle->sourcePosition)) {
+      plain = false;
+      SLUICE_ASSIGN_OR_RETURN(auto decoded, decodeSplitPositions(handle->sourcePosition));
+      splits.insert(splits.end(), decoded.begin(), decoded.end());
+    } else {
+      splits.push_back(SplitPosition{oldSubtask, restore.oldParallelism, handle->sourcePosition});
+    }
+  }
+  if (splits.empty()) return reader;  // the source has no state in the checkpoint
+  std::sort(splits.begin(), splits.end(), [](const SplitPosition& a, const SplitPosition& b) {
+    return std::tie(a.numSplits, a.split) < std::tie(b.numSplits, b.split);
+  });
+  if (plain) {
+    for (const SplitPosition& split : splits) {
+      if (split.split == subtask && !split.position.empty())
+        SLUICE_RETURN_NOT_OK(reader->restorePosition(split.position));
+    }
+    return reader;
+  }
+  std::vector<SplitSetReader::Part> parts;
+  for (size_t k = static_cast<size_t>(subtask); k < splits.size(); k += static_cast<size_t>(parallelism)) {
+    SplitSetReader::Part part{splits[k].split, splits[k].numSplits,
+                              planned.createReader(splits[k].split, splits[k].numSplits)};
+    if (!part.reader) return Status::internal("source '" + planned.id + "' created no reader");
+    if (!splits[k].position.empty()) SLUICE_RETURN_NOT_OK(part.reader->restorePosition(splits[k].position));
+    parts.push_back(std::move(part));
+  }
+  return std::unique_ptr<SourceReader>(std::make_unique<SplitSetReader>(std::move(parts)));
+}
+
+}  // namespace
 
 Result<std::unique_ptr<JobExecution>> JobExecution::create(const JobGraph& graph, const ExecutionOptions& options) {
   std::unique_ptr<JobExecution> execution(new JobExecution());
@@ -63,10 +156,16 @@ Result<std::unique_ptr<JobExecution>> JobExecution::create(const JobGraph& graph
         context.maxParallelism = graph.maxParallelism();
         context.attempt = options.attempt;
         context.jobId = options.jobId;
+        context.checkpointing = options.checkpointing;
         if (node.planned.role == NodeRole::kSource) {
           task.reader = node.planned.createReader(subtask, node.parallelism);
           if (!task.reader) return Status::internal("source '" + node.planned.id + "' created no reader");
           task.readerContext = context;
+          if (options.restore) {
+            SLUICE_ASSIGN_OR_RETURN(task.reader,
+                                    restoreReader(findNode(*options.restore, node.planned.id), node.planned, subtask,
+                                                  node.parallelism, std::move(task.reader)));
+          }
           task.readerOutput = std::make_unique<OutputRouter>();
           routers[{member, subtask}] = task.readerOutput.get();
         } else {
@@ -86,6 +185,12 @@ Result<std::unique_ptr<JobExecution>> JobExecution::create(const JobGraph& graph
           auto op = std::make_unique<ChainedOperator>();
           op->op = node.planned.createOperator();
           if (!op->op) return Status::internal("node '" + node.planned.id + "' created no operator");
+          if (options.restore) {
+            SLUICE_RETURN_NOT_OK(restoreOperator(findNode(*options.restore, node.planned.id), subtask, node.parallelism,
+                                                 *op->op, context.keyedStateBackend)
+                                     .withContext("restoring node '" + node.planned.id + "' from checkpoint " +
+                                                  std::to_string(options.restore->metadata.checkpointId)));
+          }
           op->context = context;
           routers[{member, subtask}] = &op->output;
           chained[{member, subtask}] = op.get();
@@ -93,6 +198,14 @@ Result<std::unique_ptr<JobExecution>> JobExecution::create(const JobGraph& graph
         }
       }
       if (headNode.planned.role != NodeRole::kSource) task.gate = std::make_unique<InputGate>();
+      if (options.checkpointing) task.checkpointHandler = execution.get();
+      if (options.restore && findNode(*options.restore, headNode.planned.id).oldParallelism == headNode.parallelism) {
+        for (const TaskStateHandle& handle : options.restore->metadata.tasks) {
+          if (handle.head == headNode.planned.id && handle.subtask == subtask && handle.finished) {
+            task.restoredFinished = true;
+          }
+        }
+      }
     }
   }
 
@@ -155,6 +268,7 @@ Result<std::unique_ptr<JobExecution>> JobExecution::create(const JobGraph& graph
     if (isSource) execution->sourceTasks_.push_back(task.get());
     if (info.hasSink) execution->sinkTasks_.push_back(task.get());
     execution->taskInfo_[task.get()] = info;
+    execution->tasksByRef_[{info.node, info.subtask}] = task.get();
     execution->tasks_.push_back(std::move(task));
   }
   return execution;
@@ -177,7 +291,7 @@ void JobExecution::onTaskState(Task& task, TaskState state, const Status& status
     listener_(info.node, info.subtask, state, status, task.recordsIn(),
               info.hasSink ? task.recordsWritten() : task.recordsOut());
   }
-  if (state == TaskState::kRunning || state == TaskState::kCreated) return;
+  if (state == TaskState::kRunning || state == TaskState::kCreated || state == TaskState::kFinishing) return;
   bool cancelOthers = false;
   {
     std::lock_guard lock(mutex_);
@@ -197,6 +311,7 @@ void JobExecution::cancel() {
     if (cancelled_) return;
     cancelled_ = true;
   }
+  changed_.notify_all();
   for (auto& task : tasks_) task->cancel();
   for (auto& task : tasks_) {
     if (task->gate()) task->gate()->close();
@@ -223,6 +338,88 @@ Status JobExecution::wait() {
   if (!failure_.ok()) return failure_;
   if (cancelled_) return Status::cancelled("job canceled");
   return Status::OK();
+}
+
+void JobExecution::triggerCheckpoint(int64_t checkpointId, int64_t timestampMs, const std::string& directory,
+                                     const std::vector<std::pair<std::string, int>>& tasks) {
+  {
+    std::lock_guard lock(mutex_);
+    checkpointDirectories_[checkpointId] = directory;
+    // Directories of older checkpoints are no longer needed.
+    while (checkpointDirectories_.size() > 16) checkpointDirectories_.erase(checkpointDirectories_.begin());
+  }
+  changed_.notify_all();
+  for (const auto& ref : tasks) {
+    auto found = tasksByRef_.find(ref);
+    if (found != tasksByRef_.end()) found->second->triggerCheckpoint(checkpointId, timestampMs);
+  }
+}
+
+void JobExecution::notifyCheckpointComplete(int64_t checkpointId) {
+  for (auto& task : tasks_) task->notifyCheckpointComplete(checkpointId);
+}
+
+Status JobExecution::persistAndAcknowledge(Task& task, TaskCheckpointState& state) {
+  namespace fs = std::filesystem;
+  const TaskInfo& info = taskInfo_.at(&task);
+  std::string directory;
+  {
+    // A barrier may overtake the trigger message that names the directory.
+    std::unique_lock lock(mutex_);
+    bool known = changed_.wait_for(lock, std::chrono::seconds(10),
+                                   [&] { return cancelled_ || checkpointDirectories_.count(state.checkpointId) > 0; });
+    if (!known || cancelled_) {
+      return Status::unavailable("no directory for checkpoint " + std::to_string(state.checkpointId));
+    }
+    directory = checkpointDirectories_.at(state.checkpointId);
+  }
+  std::error_code error;
+  fs::create_directories(directory, error);
+  if (error) return Status::ioError("cannot create checkpoint directory '" + directory + "': " + error.message());
+  const std::string privateName = fs::path(directory).filename().string();
+  CheckpointReport report;
+  report.checkpointId = state.checkpointId;
+  report.node = info.node;
+  report.subtask = info.subtask;
+  report.alignmentMs = state.alignmentMs;
+  report.state.head = info.node;
+  report.state.subtask = info.subtask;
+  report.state.finished = state.finished;
+  for (OperatorCheckpointState& op : state.operators) {
+    OperatorStateHandle handle;
+    handle.node = op.node;
+    handle.isSource = op.isSource;
+    handle.sourcePosition = op.sourcePosition;
+    if (op.keyedState != nullptr) {
+      SLUICE_ASSIGN_OR_RETURN(StateSnapshot snapshot, op.keyedState->snapshot(state.checkpointId, directory));
+      report.sizeBytes += snapshot.sizeBytes;
+      report.incrementalSizeBytes += snapshot.incrementalSizeBytes;
+      handle.keyedState = std::move(snapshot);
+    }
+    if (!op.snapshot.blobs.empty()) {
+      std::string name = "op-" + op.node + "-" + std::to_string(info.subtask) + ".state";
+      std::string bytes = encodeOperatorState(op.snapshot);
+      SLUICE_RETURN_NOT_OK(writeFileAtomically(directory + "/" + name, bytes));
+      handle.operatorStateFile = privateName + "/" + name;
+      handle.operatorStateBytes = static_cast<int64_t>(bytes.size());
+      report.sizeBytes += handle.operatorStateBytes;
+      report.incrementalSizeBytes += handle.operatorStateBytes;
+    }
+    report.state.operators.push_back(std::move(handle));
+  }
+  SLUICE_RETURN_NOT_OK(faultPoint("after-snapshot-files"));
+  if (checkpointListener_) checkpointListener_(report);
+  return Status::OK();
+}
+
+void JobExecution::decline(Task& task, int64_t checkpointId, const Status& reason) {
+  const TaskInfo& info = taskInfo_.at(&task);
+  CheckpointReport report;
+  report.checkpointId = checkpointId;
+  report.node = info.node;
+  report.subtask = info.subtask;
+  report.declined = reason.ok() ? Status::internal("declined") : reason;
+  if (checkpointListener_) checkpointListener_(report);
 }
 
 ExecutionCounters JobExecution::counters() const {

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/checkpoint/checkpoint_metadata.h"
+#include "runtime/checkpoint/checkpoint_storage.h"
 #include "runtime/graph/job_graph.h"
 #include "runtime/task/task.h"
 
@@ -48,6 +50,22 @@ struct ExecutionOptions {
   std::string stateBackendType = "rocksdb";  // state.backend.type
   size_t channelCapacity = 8;                // batches in flight per channel (the receiver's credit)
   int64_t targetBatchRows = 4096;
+  /// Tasks take part in checkpoints (the job sets execution.checkpointing.interval).
+  bool checkpointing = false;
+  /// The checkpoint to restore from, if any.
+  std::shared_ptr<const LoadedCheckpoint> restore;
+};
+
+/// What a task reports for a checkpoint: its state handle, or why it declined.
+struct CheckpointReport {
+  int64_t checkpointId = 0;
+  std::string node;  // chain head
+  int subtask = 0;
+  Status declined;  // OK for an acknowledgement
+  TaskStateHandle state;
+  int64_t alignmentMs = 0;
+  int64_t sizeBytes = 0;
+  int64_t incrementalSizeBytes = 0;
 };
 
 /// Counters for summaries and status; read while the job runs.
@@ -59,7 +77,7 @@ struct ExecutionCounters {
 /// Builds every task of a job graph (every chain × subtask), wires channels
 /// and runs them. The job ends when every task has finished, or fails as soon
 /// as one task fails (the others are cancelled). Thread-safe.
-class JobExecution {
+class JobExecution : public CheckpointHandler {
  public:
   static Result<std::unique_ptr<JobExecution>> create(const JobGraph& graph, const ExecutionOptions& options);
   ~JobExecution();
@@ -84,6 +102,22 @@ class JobExecution {
   using TaskListener = std::function<void(const std::string& node, int subtask, TaskState state, const Status& status,
                                           int64_t recordsIn, int64_t recordsOut)>;
   void setTaskListener(TaskListener listener) { listener_ = std::move(listener); }
+  /// Called (from task threads) for every checkpoint acknowledgement or decline.
+  /// REQUIRES: set before start().
+  using CheckpointListener = std::function<void(const CheckpointReport& report)>;
+  void setCheckpointListener(CheckpointListener listener) { checkpointListener_ = std::move(listener); }
+
+  /// Starts checkpoint `checkpointId`: its files go to `directory` (shared
+  /// ones to `directory/../shared`); `tasks` (chain head, subtask) are
+  /// triggered directly, the others snapshot when barriers reach them.
+  void triggerCheckpoint(int64_t checkpointId, int64_t timestampMs, const std::string& directory,
+                         const std::vector<std::pair<std::string, int>>& tasks);
+  /// Checkpoint `checkpointId` is durable: every task may commit.
+  void notifyCheckpointComplete(int64_t checkpointId);
+
+  Status persistAndAcknowledge(Task& task, TaskCheckpointState& state) override;
+  void decline(Task& task, int64_t checkpointId, const Status& reason) override;
+
   /// The stable 64-bit key of a job id used to tag its network messages.
   static uint64_t jobKeyOf(const std::string& jobId);
 
@@ -103,6 +137,9 @@ class JobExecution {
   std::map<const Task*, TaskInfo> taskInfo_;
   std::vector<std::unique_ptr<OutputChannel>> remoteOutputs_;
   TaskListener listener_;
+  CheckpointListener checkpointListener_;
+  std::map<std::pair<std::string, int>, Task*> tasksByRef_;
+  std::map<int64_t, std::string> checkpointDirectories_;  // guarded by mutex_
   std::vector<Task*> sourceTasks_;
   std::vector<Task*> sinkTasks_;
   mutable std::mutex mutex_;

@@ -3,6 +3,7 @@
 #include "operators/builtin_operators.h"
 #include "operators/join/join_operators.h"
 #include "operators/over/over_operators.h"
+#include "operators/payments/payments_operators.h"
 #include "operators/plugin/plugin_loader.h"
 #include "operators/plugin/plugin_operators.h"
 #include "operators/window/window_operators.h"
@@ -16,6 +17,7 @@ Result<PreparedJob> prepareJob(const transport::JobDefinition& job, const Config
   registerJoinOperators();
   registerOverOperators();
   registerPluginOperators();
+  registerPaymentsOperators();
   SLUICE_ASSIGN_OR_RETURN(JobSpec spec,
                           parseJobSpec(job.jobText, job.parameters, job.jobPath.empty() ? "job" : job.jobPath));
   // Plugins register operators and aggregates, so they load before anything is planned.

@@ -140,6 +140,18 @@ void Worker::handle(transport::ControlMessage& message) {
     deploy(*deployMessage);
   } else if (auto* cancelMessage = std::get_if<transport::CancelJob>(&message.body)) {
     cancel(cancelMessage->jobId, cancelMessage->attempt);
+  } else if (auto* trigger = std::get_if<transport::TriggerCheckpoint>(&message.body)) {
+    auto found = jobs_.find(trigger->jobId);
+    logger("worker")->debug("checkpoint {} of job {} attempt {}: {} tasks to trigger", trigger->checkpointId,
+                            trigger->jobId, trigger->attempt, trigger->tasks.size());
+    if (found == jobs_.end() || found->second.attempt != trigger->attempt) return;
+    std::vector<std::pair<std::string, int>> tasks;
+    for (const auto& task : trigger->tasks) tasks.emplace_back(task.node, static_cast<int>(task.subtask));
+    found->second.execution->triggerCheckpoint(trigger->checkpointId, trigger->timestampMs, trigger->directory, tasks);
+  } else if (auto* complete = std::get_if<transport::CheckpointComplete>(&message.body)) {
+    auto found = jobs_.find(complete->jobId);
+    if (found == jobs_.end() || found->second.attempt != complete->attempt) return;
+    found->second.execution->notifyCheckpointComplete(complete->checkpointId);
   }
 }
 
@@ -175,6 +187,15 @@ void Worker::deploy(const transport::DeployTasks& deployMessage) {
     return;
   }
   ExecutionOptions options = executionOptionsFor(*prepared, deployMessage.jobId, deployMessage.attempt);
+  options.checkpointing = deployMessage.checkpointing;
+  if (!deployMessage.restoreMetadata.empty()) {
+    auto restore = loadCheckpoint(deployMessage.restoreMetadata);
+    if (!restore.ok()) {
+      failAll(restore.status());
+      return;
+    }
+    options.restore = std::make_shared<const LoadedCheckpoint>(std::move(restore).value());
+  }
   options.stateDirectory =
       options_.dataDirectory + "/" + deployMessage.jobId + "-" + std::to_string(deployMessage.attempt);
   options.localWorkerId = options_.workerId;
@@ -195,6 +216,18 @@ void Worker::deploy(const transport::DeployTasks& deployMessage) {
                                                const Status& status, int64_t recordsIn, int64_t recordsOut) {
         reportTask(jobId, attempt, node, subtask, state, status, recordsIn, recordsOut);
       });
+  (*execution)->setCheckpointListener([this, jobId, attempt](const CheckpointReport& report) {
+    transport::TaskRef task{report.node, static_cast<uint32_t>(report.subtask)};
+    if (!report.declined.ok()) {
+      control_->send(transport::ControlMessage{
+          0, transport::DeclineCheckpoint{jobId, attempt, report.checkpointId, task, report.declined.message()}});
+      return;
+    }
+    control_->send(transport::ControlMessage{
+        0, transport::AcknowledgeCheckpoint{jobId, attempt, report.checkpointId, task, toJson(report.state),
+                                            report.state.finished, report.alignmentMs, report.sizeBytes,
+                                            report.incrementalSizeBytes}});
+  });
   RunningJob& job = jobs_[jobId];
   job.jobId = jobId;
   job.attempt = attempt;

@@ -27,12 +27,6 @@ std::string trim(std::string_view text) {
   return std::string(text.substr(begin, end - begin + 1));
 }
 
-std::string sliceUserKey(int64_t sliceStart) {
-  std::string out;
-  appendInt64BigEndianOrdered(out, sliceStart);
-  return out;
-}
-
 }  // namespace
 
 Result<std::pair<std::string, std::string>> parseAggregateCall(const std::string& text) {
@@ -101,8 +95,9 @@ Result<std::shared_ptr<const WindowAggregateProgram>> WindowAggregateProgram::co
   return std::shared_ptr<const WindowAggregateProgram>(std::move(program));
 }
 
-WindowAggregateOperator::WindowAggregateOperator(std::shared_ptr<const WindowAggregateProgram> program)
-    : program_(std::move(program)) {}
+WindowAggregateOperator::WindowAggregateOperator(std::shared_ptr<const WindowAggregateProgram> program,
+                                                 size_t cacheCapacity)
+    : program_(std::move(program)), cacheCapacity_(std::max<size_t>(cacheCapacity, 1)) {}
 
 Status WindowAggregateOperator::restoreState(const OperatorSnapshot& snapshot) {
   auto it = snapshot.blobs.find(kStateBlob);
@@ -124,12 +119,28 @@ Status WindowAggregateOperator::open(const OperatorContext& context) {
     restoredBlob_.reset();
     store_ = std::move(memory);
   }
-  if (program_->window().isSession()) {
+  const WindowSpec& window = program_->window();
+  if (window.isSession()) {
     SLUICE_ASSIGN_OR_RETURN(windowState_, store_->registerState("window-sessions", StateKind::kValue));
   } else {
     SLUICE_ASSIGN_OR_RETURN(windowState_, store_->registerState("window-slices", StateKind::kMap));
   }
   SLUICE_RETURN_NOT_OK(timers_.open(store_.get(), "window-timers"));
+  // Restored state is in the store, not in the caches: every stored entry has a pending timer (its
+  // window's fire or cleanup), so the timers tell which slices, and until when sessions, may be stored.
+  slices_.clear();
+  sessions_.clear();
+  storedSlices_.clear();
+  storedSessionsUntil_ = kMinWatermark;
+  int64_t lastEnd = kMinWatermark;
+  timers_.forEach([&](const WindowTimer& timer) {
+    storedSessionsUntil_ = std::max(storedSessionsUntil_, timer.time);
+    if (window.isSession() || timer.window == lastEnd) return;
+    lastEnd = timer.window;
+    for (int64_t slice = timer.window - window.size; slice < timer.window; slice += window.sliceSize()) {
+      storedSlices_.insert(slice);
+    }
+  });
   output_ = std::make_unique<RecordBatchBuilder>(program_->outputSchema(), program_->outputEventTimeIndex());
   keyBuilders_.clear();
   for (size_t i = 0; i < program_->keyColumns().size(); ++i) keyBuilders_.push_back(&output_->column(i));
@@ -138,8 +149,65 @@ Status WindowAggregateOperator::open(const OperatorContext& context) {
 
 Status WindowAggregateOperator::snapshotState(int64_t checkpointId, OperatorSnapshot& snapshot) {
   (void)checkpointId;
+  SLUICE_RETURN_NOT_OK(flushToStore());
   if (memoryStore_ != nullptr) snapshot.blobs[kStateBlob] = memoryStore_->serialize();
   return Status::OK();
+}
+
+Status WindowAggregateOperator::flushToStore() {
+  for (auto& [cacheKey, entry] : slices_) {
+    if (!entry.dirty) continue;
+    const std::string_view view = cacheKey;
+    SLUICE_RETURN_NOT_OK(store_->put(
+        StateKey{windowState_, entry.keyGroup, view.substr(0, view.size() - 8), view.substr(view.size() - 8)},
+        encodeAccumulators(entry.accumulators)));
+    entry.dirty = false;
+    entry.persisted = true;
+  }
+  for (auto& [key, entry] : sessions_) {
+    if (!entry.dirty) continue;
+    SLUICE_RETURN_NOT_OK(storeSessions(entry.keyGroup, key, entry.sessions));
+    entry.dirty = false;
+    entry.persisted = true;
+  }
+  return timers_.flush();
+}
+
+Status WindowAggregateOperator::evictIfFull() {
+  if (slices_.size() > cacheCapacity_) {
+    // Evict about half, in hash order (no recency bookkeeping on the hot path).
+    const size_t target = cacheCapacity_ / 2;
+    for (auto it = slices_.begin(); it != slices_.end() && slices_.size() > target;) {
+      SliceEntry& entry = it->second;
+      const std::string_view view = it->first;
+      const std::string_view userKey = view.substr(view.size() - 8);
+      if (entry.dirty) {
+        SLUICE_RETURN_NOT_OK(
+            store_->put(StateKey{windowState_, entry.keyGroup, view.substr(0, view.size() - 8), userKey},
+                        encodeAccumulators(entry.accumulators)));
+      }
+      storedSlices_.insert(readInt64BigEndianOrdered(userKey.data()));
+      it = slices_.erase(it);
+    }
+  }
+  if (sessions_.size() > cacheCapacity_) {
+    const size_t target = cacheCapacity_ / 2;
+    const int64_t lateness = program_->allowedLateness();
+    for (auto it = sessions_.begin(); it != sessions_.end() && sessions_.size() > target;) {
+      SessionEntry& entry = it->second;
+      if (entry.dirty) SLUICE_RETURN_NOT_OK(storeSessions(entry.keyGroup, it->first, entry.sessions));
+      for (const Session& session : entry.sessions) {
+        storedSessionsUntil_ = std::max(storedSessionsUntil_, saturatingAdd(session.end - 1, lateness));
+      }
+      it = sessions_.erase(it);
+    }
+  }
+  return Status::OK();
+}
+
+int64_t WindowAggregateOperator::sliceDropTime(int64_t slice) const {
+  const WindowSpec& window = program_->window();
+  return saturatingAdd(window.lastWindowStart(slice) + window.size - 1, program_->allowedLateness());
 }
 
 int WindowAggregateOperator::keyGroupOfRow(int32_t row) const {
@@ -185,7 +253,25 @@ Status WindowAggregateOperator::processBatch(int input, const RecordBatch& batch
       SLUICE_RETURN_NOT_OK(emitSlicedWindow(keyGroup, key, end));
     }
   }
+  SLUICE_RETURN_NOT_OK(evictIfFull());
   return flushOutput(out);
+}
+
+Result<WindowAggregateOperator::SliceEntry*> WindowAggregateOperator::findSlice(int keyGroup,
+                                                                                std::string_view cacheKey) {
+  auto it = slices_.find(cacheKey);
+  if (it != slices_.end()) return &it->second;
+  const std::string_view userKey = cacheKey.substr(cacheKey.size() - 8);
+  if (!storedSlices_.contains(readInt64BigEndianOrdered(userKey.data()))) return nullptr;
+  SLUICE_ASSIGN_OR_RETURN(
+      std::optional<std::string> stored,
+      store_->get(StateKey{windowState_, keyGroup, cacheKey.substr(0, cacheKey.size() - 8), userKey}));
+  if (!stored.has_value()) return nullptr;
+  SliceEntry entry;
+  entry.keyGroup = keyGroup;
+  entry.persisted = true;
+  SLUICE_RETURN_NOT_OK(decodeAccumulators(*stored, program_->aggregates().size(), entry.accumulators));
+  return &slices_.emplace(std::string(cacheKey), std::move(entry)).first->second;
 }
 
 Status WindowAggregateOperator::processSlicedBatch(const RecordBatch& batch, std::vector<uint8_t>& late,
@@ -213,29 +299,30 @@ Status WindowAggregateOperator::processSlicedBatch(const RecordBatch& batch, std
   for (size_t group = 0; group < groups_.size(); ++group) {
     const std::string_view groupKey = groups_.key(group);
     const std::string_view key = groupKey.substr(0, groupKey.size() - 8);
-    const std::string_view userKey = groupKey.substr(groupKey.size() - 8);
-    const int64_t slice = readInt64BigEndianOrdered(userKey.data());
+    const int64_t slice = readInt64BigEndianOrdered(groupKey.data() + groupKey.size() - 8);
     const int keyGroup = keyGroupOfRow(groups_.firstRow(group));
-    const StateKey stateKey{windowState_, keyGroup, key, userKey};
-    SLUICE_ASSIGN_OR_RETURN(std::optional<std::string> existing, store_->get(stateKey));
-    if (existing.has_value()) {
-      SLUICE_RETURN_NOT_OK(decodeAccumulators(*existing, aggregates.size(), accumulators_));
-    } else {
-      accumulators_.resize(aggregates.size());
-      for (size_t i = 0; i < aggregates.size(); ++i) aggregates[i].function->createAccumulator(accumulators_[i]);
+    SLUICE_ASSIGN_OR_RETURN(SliceEntry * entry, findSlice(keyGroup, groupKey));
+    const bool created = entry == nullptr;
+    if (created) {
+      entry = &slices_.try_emplace(std::string(groupKey)).first->second;
+      entry->keyGroup = keyGroup;
+      entry->accumulators.resize(aggregates.size());
+      for (size_t i = 0; i < aggregates.size(); ++i) aggregates[i].function->createAccumulator(entry->accumulators[i]);
     }
     const std::span<const int32_t> rows = groups_.rows(group);
     for (size_t i = 0; i < aggregates.size(); ++i) {
-      aggregates[i].function->add(accumulators_[i], AggregateInput{arguments_[i].get(), times}, rows);
+      aggregates[i].function->add(entry->accumulators[i], AggregateInput{arguments_[i].get(), times}, rows);
     }
-    SLUICE_RETURN_NOT_OK(store_->put(stateKey, encodeAccumulators(accumulators_)));
-    if (!existing.has_value()) SLUICE_RETURN_NOT_OK(registerSliceTimers(keyGroup, key, slice));
+    entry->dirty = true;
+    if (created) SLUICE_RETURN_NOT_OK(registerSliceTimers(keyGroup, key, slice));
     // Windows of this slice that already fired but are within the allowed lateness fire again.
-    for (int64_t start = window.firstWindowStartOfSlice(slice); start <= window.lastWindowStart(slice);
-         start += window.slide) {
-      const int64_t end = start + window.size;
-      if (end - 1 <= watermark_ && saturatingAdd(end - 1, lateness) > watermark_) {
-        refire.emplace(keyGroup, std::string(key), end);
+    if (lateness > 0) {
+      for (int64_t start = window.firstWindowStartOfSlice(slice); start <= window.lastWindowStart(slice);
+           start += window.slide) {
+        const int64_t end = start + window.size;
+        if (end - 1 <= watermark_ && saturatingAdd(end - 1, lateness) > watermark_) {
+          refire.emplace(keyGroup, std::string(key), end);
+        }
       }
     }
   }
@@ -266,19 +353,17 @@ Status WindowAggregateOperator::emitSlicedWindow(int keyGroup, std::string_view 
   const int64_t sliceSize = window.sliceSize();
   bool found = false;
   for (int64_t slice = start; slice < end; slice += sliceSize) {
-    const std::string userKey = sliceUserKey(slice);
-    SLUICE_ASSIGN_OR_RETURN(std::optional<std::string> value,
-                            store_->get(StateKey{windowState_, keyGroup, key, userKey}));
-    if (!value.has_value()) continue;
+    lookupKey_.assign(key);
+    appendInt64BigEndianOrdered(lookupKey_, slice);
+    SLUICE_ASSIGN_OR_RETURN(SliceEntry * entry, findSlice(keyGroup, lookupKey_));
+    if (entry == nullptr) continue;
     if (!found) {
-      SLUICE_RETURN_NOT_OK(decodeAccumulators(*value, aggregates.size(), accumulators_));
+      accumulators_ = entry->accumulators;
       found = true;
       continue;
     }
-    SLUICE_RETURN_NOT_OK(decodeAccumulators(*value, aggregates.size(), otherAccumulators_));
-    for (size_t i = 0; i < aggregates.size(); ++i) {
-      aggregates[i].function->merge(accumulators_[i], otherAccumulators_[i]);
-    }
+    for (size_t i = 0; i < aggregates.size(); ++i)
+      aggregates[i].function->merge(accumulators_[i], entry->accumulators[i]);
   }
   if (!found) return Status::OK();
   return appendResult(key, accumulators_, start, end);
@@ -289,16 +374,32 @@ Status WindowAggregateOperator::cleanupSlicedWindow(int keyGroup, std::string_vi
   const int64_t start = end - window.size;
   const int64_t exclusiveEnd = start + std::min(window.slide, window.size);
   for (int64_t slice = start; slice < exclusiveEnd; slice += window.sliceSize()) {
-    SLUICE_RETURN_NOT_OK(store_->remove(StateKey{windowState_, keyGroup, key, sliceUserKey(slice)}));
+    lookupKey_.assign(key);
+    appendInt64BigEndianOrdered(lookupKey_, slice);
+    auto it = slices_.find(std::string_view(lookupKey_));
+    bool stored = storedSlices_.contains(slice);
+    if (it != slices_.end()) {
+      stored = stored || it->second.persisted;
+      slices_.erase(it);
+    }
+    if (stored) {
+      const std::string_view userKey = std::string_view(lookupKey_).substr(lookupKey_.size() - 8);
+      SLUICE_RETURN_NOT_OK(store_->remove(StateKey{windowState_, keyGroup, key, userKey}));
+    }
   }
   return Status::OK();
 }
 
-Result<std::vector<WindowAggregateOperator::Session>> WindowAggregateOperator::loadSessions(int keyGroup,
-                                                                                            std::string_view key) {
-  std::vector<Session> sessions;
+Result<WindowAggregateOperator::SessionEntry*> WindowAggregateOperator::findSessions(int keyGroup,
+                                                                                     std::string_view key) {
+  auto it = sessions_.find(key);
+  if (it != sessions_.end()) return &it->second;
+  if (firedUntil_ >= storedSessionsUntil_) return nullptr;
   SLUICE_ASSIGN_OR_RETURN(std::optional<std::string> value, store_->get(StateKey{windowState_, keyGroup, key, {}}));
-  if (!value.has_value()) return sessions;
+  if (!value.has_value()) return nullptr;
+  SessionEntry entry;
+  entry.keyGroup = keyGroup;
+  entry.persisted = true;
   std::string_view in = *value;
   while (!in.empty()) {
     Session session;
@@ -309,9 +410,26 @@ Result<std::vector<WindowAggregateOperator::Session>> WindowAggregateOperator::l
     in.remove_prefix(16);
     if (!readLengthPrefixed(in, accumulators)) return Status::corruption("window state: truncated session");
     session.accumulators.assign(accumulators);
-    sessions.push_back(std::move(session));
+    entry.sessions.push_back(std::move(session));
   }
-  return sessions;
+  return &sessions_.emplace(std::string(key), std::move(entry)).first->second;
+}
+
+Status WindowAggregateOperator::replaceSessions(int keyGroup, std::string_view key, SessionEntry* entry,
+                                                std::vector<Session> sessions) {
+  if (sessions.empty()) {
+    if (entry == nullptr) return Status::OK();
+    const bool persisted = entry->persisted;
+    sessions_.erase(sessions_.find(key));
+    return persisted ? store_->remove(StateKey{windowState_, keyGroup, key, {}}) : Status::OK();
+  }
+  if (entry == nullptr) {
+    entry = &sessions_.try_emplace(std::string(key)).first->second;
+    entry->keyGroup = keyGroup;
+  }
+  entry->sessions = std::move(sessions);
+  entry->dirty = true;
+  return Status::OK();
 }
 
 Status WindowAggregateOperator::storeSessions(int keyGroup, std::string_view key,
@@ -343,16 +461,19 @@ Status WindowAggregateOperator::processSessionBatch(const RecordBatch& batch, st
 
   std::vector<int32_t> rows;
   std::vector<std::string> combined;
+  std::vector<Session> kept;
+  const std::vector<Session> noSessions;
   for (size_t group = 0; group < groups_.size(); ++group) {
     const std::string_view key = groups_.key(group);
     const int keyGroup = keyGroupOfRow(groups_.firstRow(group));
-    SLUICE_ASSIGN_OR_RETURN(std::vector<Session> sessions, loadSessions(keyGroup, key));
+    SLUICE_ASSIGN_OR_RETURN(SessionEntry * entry, findSessions(keyGroup, key));
+    const std::vector<Session>& open = entry != nullptr ? entry->sessions : noSessions;
     // Rows in event-time order (stable, so ties keep their arrival order), late ones dropped:
     // a row is late when its own window [t, t + gap) is past the lateness and it joins no open session.
     rows.clear();
     for (int32_t row : groups_.rows(group)) {
       const int64_t time = times[row];
-      const bool joinsOpen = std::any_of(sessions.begin(), sessions.end(), [&](const Session& session) {
+      const bool joinsOpen = std::any_of(open.begin(), open.end(), [&](const Session& session) {
         return session.start <= time + gap && time <= session.end;
       });
       if (!joinsOpen && saturatingAdd(time + gap - 1, lateness) <= watermark_) {
@@ -363,6 +484,7 @@ Status WindowAggregateOperator::processSessionBatch(const RecordBatch& batch, st
     }
     if (rows.empty()) continue;
     std::stable_sort(rows.begin(), rows.end(), [times](int32_t a, int32_t b) { return times[a] < times[b]; });
+    std::vector<Session> sessions = entry != nullptr ? std::move(entry->sessions) : std::vector<Session>();
 
     size_t begin = 0;
     while (begin < rows.size()) {
@@ -385,7 +507,7 @@ Status WindowAggregateOperator::processSessionBatch(const RecordBatch& batch, st
       // Merge with every open session it overlaps or touches (sessions are sorted by start).
       Session merged{start, end, {}};
       bool haveCombined = false;
-      std::vector<Session> kept;
+      kept.clear();
       for (Session& session : sessions) {
         if (!(session.start <= end && start <= session.end)) {
           kept.push_back(std::move(session));
@@ -426,9 +548,9 @@ Status WindowAggregateOperator::processSessionBatch(const RecordBatch& batch, st
       auto position = std::lower_bound(kept.begin(), kept.end(), merged.start,
                                        [](const Session& session, int64_t value) { return session.start < value; });
       kept.insert(position, std::move(merged));
-      sessions = std::move(kept);
+      sessions.swap(kept);
     }
-    SLUICE_RETURN_NOT_OK(storeSessions(keyGroup, key, sessions));
+    SLUICE_RETURN_NOT_OK(replaceSessions(keyGroup, key, entry, std::move(sessions)));
   }
   return Status::OK();
 }
@@ -438,16 +560,19 @@ Status WindowAggregateOperator::emitSession(int keyGroup, std::string_view key, 
 }
 
 Status WindowAggregateOperator::fireSession(int keyGroup, std::string_view key, int64_t end, bool emit, bool drop) {
-  SLUICE_ASSIGN_OR_RETURN(std::vector<Session> sessions, loadSessions(keyGroup, key));
-  auto it = std::find_if(sessions.begin(), sessions.end(), [end](const Session& s) { return s.end == end; });
-  if (it == sessions.end()) return Status::OK();
+  SLUICE_ASSIGN_OR_RETURN(SessionEntry * entry, findSessions(keyGroup, key));
+  if (entry == nullptr) return Status::OK();
+  auto it =
+      std::find_if(entry->sessions.begin(), entry->sessions.end(), [end](const Session& s) { return s.end == end; });
+  if (it == entry->sessions.end()) return Status::OK();
   if (emit) {
     SLUICE_RETURN_NOT_OK(decodeAccumulators(it->accumulators, program_->aggregates().size(), accumulators_));
     SLUICE_RETURN_NOT_OK(appendResult(key, accumulators_, it->start, it->end));
   }
   if (drop) {
-    sessions.erase(it);
-    SLUICE_RETURN_NOT_OK(storeSessions(keyGroup, key, sessions));
+    if (entry->sessions.size() == 1) return replaceSessions(keyGroup, key, entry, {});
+    entry->sessions.erase(it);
+    entry->dirty = true;
   }
   return Status::OK();
 }
@@ -489,6 +614,12 @@ Status WindowAggregateOperator::processWatermark(int64_t timestamp, Output& out)
     if (fire) SLUICE_RETURN_NOT_OK(emitSlicedWindow(timer->keyGroup, timer->key, timer->window));
     if (!fire || dropOnFire) SLUICE_RETURN_NOT_OK(cleanupSlicedWindow(timer->keyGroup, timer->key, timer->window));
   }
+  // Every timer up to the watermark ran, so stored entries that old were loaded and dropped.
+  firedUntil_ = watermark_;
+  while (!storedSlices_.empty() && sliceDropTime(*storedSlices_.begin()) <= firedUntil_) {
+    storedSlices_.erase(storedSlices_.begin());
+  }
+  SLUICE_RETURN_NOT_OK(evictIfFull());
   SLUICE_RETURN_NOT_OK(flushOutput(out));
   return out.emitWatermark(timestamp);
 }

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -89,8 +90,14 @@ class WindowAggregateProgram {
 /// - tumble/hop: map state "window-slices": key → (slice start → accumulators);
 /// - session: value state "window-sessions": key → the key's open sessions;
 /// - "window-timers": pending fire/cleanup timers (WindowTimerService).
-/// Writes go through to the store within processBatch/processWatermark, so
-/// snapshotState has nothing keyed left to flush.
+///
+/// Caching: hot (key, slice) accumulators and (key → sessions) entries live in
+/// a bounded in-memory cache in front of the store (at most `cacheCapacity`
+/// entries of each kind; beyond it about half are written back and evicted),
+/// so a batch touches the backend only for entries evicted or restored. Timers
+/// are in memory, ordered by time, so firing visits only due windows. Dirty
+/// entries and timer changes are written to the store by snapshotState, so the
+/// store holds the complete state when it returns.
 ///
 /// Firing: a window [start, end) fires when the watermark reaches end - 1 and
 /// its state is dropped when it reaches end - 1 + allowed lateness. A record
@@ -100,7 +107,11 @@ class WindowAggregateProgram {
 /// Thread-safety: one task thread (the operator contract).
 class WindowAggregateOperator final : public Operator {
  public:
-  explicit WindowAggregateOperator(std::shared_ptr<const WindowAggregateProgram> program);
+  /// Default bound of each in-memory cache, in entries.
+  static constexpr size_t kDefaultCacheCapacity = size_t{1} << 18;
+
+  explicit WindowAggregateOperator(std::shared_ptr<const WindowAggregateProgram> program,
+                                   size_t cacheCapacity = kDefaultCacheCapacity);
 
   Status restoreState(const OperatorSnapshot& snapshot) override;
   Status open(const OperatorContext& context) override;
@@ -115,18 +126,51 @@ class WindowAggregateOperator final : public Operator {
     std::string accumulators;  // encodeAccumulators form
   };
   using WindowRef = std::tuple<int, std::string, int64_t>;  // key group, key, window end
+  /// A cached (key, slice) accumulator list.
+  struct SliceEntry {
+    int keyGroup = 0;
+    bool dirty = false;      // changed since last written to the store
+    bool persisted = false;  // the store holds a (possibly older) copy
+    std::vector<std::string> accumulators;
+  };
+  /// A key's cached open sessions (sorted by start).
+  struct SessionEntry {
+    int keyGroup = 0;
+    bool dirty = false;
+    bool persisted = false;
+    std::vector<Session> sessions;
+  };
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
+  };
+  /// Cache key: the encoded record key followed by the slice start (8 bytes, order-preserving).
+  using SliceCache = std::unordered_map<std::string, SliceEntry, StringHash, std::equal_to<>>;
+  using SessionCache = std::unordered_map<std::string, SessionEntry, StringHash, std::equal_to<>>;
 
   Status evaluateArguments(const RecordBatch& batch);
   Status processSlicedBatch(const RecordBatch& batch, std::vector<uint8_t>& late, std::set<WindowRef>& refire);
   Status processSessionBatch(const RecordBatch& batch, std::vector<uint8_t>& late, std::set<WindowRef>& refire);
   Status registerSliceTimers(int keyGroup, std::string_view key, int64_t slice);
+  /// The cached entry of `cacheKey` (key + slice), loaded from the store when
+  /// it may hold it; null when the slice has no state for the key.
+  Result<SliceEntry*> findSlice(int keyGroup, std::string_view cacheKey);
   /// Appends the result of window [end - size, end) of `key` to the output builder (if it has slices).
   Status emitSlicedWindow(int keyGroup, std::string_view key, int64_t end);
   Status cleanupSlicedWindow(int keyGroup, std::string_view key, int64_t end);
+  /// The key's cached sessions, loaded from the store when it may hold them; null when none.
+  Result<SessionEntry*> findSessions(int keyGroup, std::string_view key);
+  /// Replaces the key's sessions (`entry` from findSessions, may be null).
+  Status replaceSessions(int keyGroup, std::string_view key, SessionEntry* entry, std::vector<Session> sessions);
   Status fireSession(int keyGroup, std::string_view key, int64_t end, bool emit, bool drop);
   Status emitSession(int keyGroup, std::string_view key, int64_t end);
-  Result<std::vector<Session>> loadSessions(int keyGroup, std::string_view key);
   Status storeSessions(int keyGroup, std::string_view key, const std::vector<Session>& sessions);
+  /// The time after which no evicted slice `slice` can remain in the store.
+  int64_t sliceDropTime(int64_t slice) const;
+  /// Writes back and evicts cache entries while a cache holds more than its capacity.
+  Status evictIfFull();
+  /// Writes every dirty cache entry and the timers to the store.
+  Status flushToStore();
   Status appendResult(std::string_view key, const std::vector<std::string>& accumulators, int64_t start, int64_t end);
   Status flushOutput(Output& out);
   int keyGroupOfRow(int32_t row) const;
@@ -139,6 +183,16 @@ class WindowAggregateOperator final : public Operator {
   WindowTimerService timers_;
   int windowState_ = -1;
   int64_t watermark_ = kMinWatermark;
+  int64_t firedUntil_ = kMinWatermark;  // every timer with time <= this has been processed
+
+  size_t cacheCapacity_;
+  SliceCache slices_;
+  SessionCache sessions_;
+  // Slice starts whose entries the store may hold without them being cached (evicted or restored).
+  std::set<int64_t> storedSlices_;
+  // The store may hold sessions not in the cache while firedUntil_ < this (evicted or restored).
+  int64_t storedSessionsUntil_ = kMinWatermark;
+  std::string lookupKey_;
 
   // Per-batch scratch, reused to avoid allocations.
   std::vector<ColumnPtr> arguments_;

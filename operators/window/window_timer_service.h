@@ -1,14 +1,16 @@
-// Event-time timers of a window operator: an in-memory ordered queue mirrored
-// into state, so pending windows survive checkpoints and move with their key
-// groups when a job is rescaled.
+// Event-time timers of a window operator: an in-memory ordered queue written
+// back to state at checkpoints, so pending windows survive checkpoints and
+// move with their key groups when a job is rescaled.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "operators/window/window_state_store.h"
 
@@ -29,7 +31,13 @@ struct WindowTimer {
 
 /// Timers ordered by (time, kind, key group, key, window): at one time every
 /// fire precedes every cleanup. Adding an existing timer is a no-op, so it can
-/// be called for every state update without writing state again.
+/// be called for every state update.
+///
+/// Persistence is write-behind: add/remove/popDue change only the in-memory
+/// queue (no state access per timer); `flush` writes the changes since the
+/// last flush into the store. Call it from snapshotState so the store holds
+/// exactly the pending timers when the backend is snapshotted. The queue holds
+/// every pending timer in memory (one small entry per (key, window)).
 ///
 /// State layout (map state `name`): record key = the timer's key, user key =
 /// [time: 8 bytes order-preserving][kind: 1 byte][window: 8 bytes], value empty.
@@ -42,14 +50,22 @@ class WindowTimerService {
   Status remove(int64_t time, TimerKind kind, int keyGroup, std::string_view key, int64_t window);
   /// Removes and returns the earliest timer with time <= `watermark`, or nullopt.
   Result<std::optional<WindowTimer>> popDue(int64_t watermark);
+  /// Writes every change since the last flush (or open) into the store.
+  Status flush();
+  /// Calls `visit` for every pending timer in order.
+  void forEach(const std::function<void(const WindowTimer&)>& visit) const;
   size_t size() const { return timers_.size(); }
 
  private:
   using View = std::tuple<int64_t, uint8_t, int, std::string_view, int64_t>;
+  struct Entry {
+    WindowTimer timer;
+    mutable bool persisted = false;  // the store holds this timer
+  };
   struct Less {
     using is_transparent = void;
-    static View view(const WindowTimer& t) {
-      return View(t.time, static_cast<uint8_t>(t.kind), t.keyGroup, t.key, t.window);
+    static View view(const Entry& e) {
+      return View(e.timer.time, static_cast<uint8_t>(e.timer.kind), e.timer.keyGroup, e.timer.key, e.timer.window);
     }
     static const View& view(const View& v) { return v; }
     template <typename A, typename B>
@@ -57,11 +73,15 @@ class WindowTimerService {
       return view(a) < view(b);
     }
   };
+  /// Records that a timer the store holds was removed from the queue.
+  Status forget(WindowTimer timer);
   static std::string userKey(int64_t time, TimerKind kind, int64_t window);
 
   WindowStateStore* store_ = nullptr;
   int state_ = -1;
-  std::set<WindowTimer, Less> timers_;
+  std::set<Entry, Less> timers_;
+  size_t unpersisted_ = 0;              // entries of timers_ not yet in the store
+  std::vector<WindowTimer> forgotten_;  // removed from timers_ but still in the store
 };
 
 }  // namespace sluice::window

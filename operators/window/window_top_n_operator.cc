@@ -122,6 +122,7 @@ Status WindowTopNOperator::open(const OperatorContext& context) {
 
 Status WindowTopNOperator::snapshotState(int64_t checkpointId, OperatorSnapshot& snapshot) {
   (void)checkpointId;
+  SLUICE_RETURN_NOT_OK(timers_.flush());
   if (memoryStore_ != nullptr) snapshot.blobs[kStateBlob] = memoryStore_->serialize();
   return Status::OK();
 }

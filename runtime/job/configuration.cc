@@ -65,6 +65,9 @@ const std::vector<OptionRule>& optionRules() {
              "Directory that holds <job-id>/chk-<n>/ checkpoint directories; the job manager's "
              "--checkpoint-dir sets it."),
       integer("state.checkpoints.num-retained", "1", 1, kNoLimit, "How many completed checkpoints are kept."),
+      enumeration("execution.checkpointing.externalized-checkpoint-retention", "retain_on_cancellation",
+                  {"retain_on_cancellation", "delete_on_cancellation"},
+                  "Whether the retained checkpoints stay after the job ends (to resume with -s) or are deleted."),
       string("state.savepoints.dir", std::nullopt, "Default target directory of savepoints when none is given."),
       enumeration("state.backend.type", "rocksdb", {"rocksdb", "hashmap"},
                   "Keyed state backend: 'rocksdb' (on disk, incremental checkpoints) or 'hashmap' (in memory)."),

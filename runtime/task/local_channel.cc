@@ -26,6 +26,11 @@ std::optional<InputGate::Event> InputGate::poll(std::chrono::milliseconds timeou
   std::unique_lock lock(mutex_);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
+    if (alignedReady_) {
+      Event event = std::move(*alignedReady_);
+      alignedReady_.reset();
+      return event;
+    }
     if (!endReported_ && !channels_.empty() && endedChannels_ == static_cast<int>(channels_.size())) {
       endReported_ = true;
       return Event{Event::Kind::kEnd};
@@ -35,7 +40,7 @@ std::optional<InputGate::Event> InputGate::poll(std::chrono::milliseconds timeou
       size_t index = nextChannel_;
       nextChannel_ = (nextChannel_ + 1) % channels_.size();
       LocalChannel& channel = *channels_[index];
-      if (channel.queue_.empty()) continue;
+      if (channel.queue_.empty() || channel.blocked_) continue;
       StreamElement element = std::move(channel.queue_.front());
       channel.queue_.pop_front();
       spaceAvailable_.notify_all();
@@ -47,10 +52,24 @@ std::optional<InputGate::Event> InputGate::poll(std::chrono::milliseconds timeou
         return event;
       }
       if (auto* barrier = std::get_if<CheckpointBarrier>(&element)) {
-        Event event{Event::Kind::kBarrier};
-        event.channel = static_cast<int>(index);
-        event.barrier = *barrier;
-        return event;
+        if (barrier->checkpointId <= lastAligned_ || barrier->checkpointId < aligning_) {
+          continue;  // from an aborted checkpoint: drop it
+        }
+        if (barrier->checkpointId > aligning_) {  // a new alignment; an older one was aborted
+          unblockAll();
+          aligning_ = barrier->checkpointId;
+          alignBarrier_ = *barrier;
+          barriersSeen_ = 0;
+          alignStart_ = std::chrono::steady_clock::now();
+        }
+        channel.blocked_ = true;
+        ++barriersSeen_;
+        if (auto aligned = completeAlignmentIfReady()) {
+          aligned->channel = static_cast<int>(index);
+          return aligned;
+        }
+        scanned = static_cast<size_t>(-1);
+        continue;
       }
       if (auto* watermark = std::get_if<Watermark>(&element)) {
         channel.watermark_ = std::max(channel.watermark_, watermark->timestamp);
@@ -58,6 +77,7 @@ std::optional<InputGate::Event> InputGate::poll(std::chrono::milliseconds timeou
         channel.ended_ = true;
         channel.watermark_ = kMaxWatermark;
         ++endedChannels_;
+        if (aligning_ >= 0) alignedReady_ = completeAlignmentIfReady();
       }
       int64_t minimum = kMaxWatermark;
       for (const auto& each : channels_) minimum = std::min(minimum, each->watermark_);
@@ -68,8 +88,10 @@ std::optional<InputGate::Event> InputGate::poll(std::chrono::milliseconds timeou
         return event;
       }
       scanned = static_cast<size_t>(-1);  // rescan from the next channel: state changed
+      if (alignedReady_) break;
       if (endedChannels_ == static_cast<int>(channels_.size())) break;
     }
+    if (alignedReady_) continue;
     if (!endReported_ && !channels_.empty() && endedChannels_ == static_cast<int>(channels_.size())) continue;
     if (woken_) {
       woken_ = false;
@@ -77,11 +99,28 @@ std::optional<InputGate::Event> InputGate::poll(std::chrono::milliseconds timeou
     }
     if (closed_) return std::nullopt;
     if (dataAvailable_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      bool anyQueued =
-          std::any_of(channels_.begin(), channels_.end(), [](const auto& channel) { return !channel->queue_.empty(); });
+      bool anyQueued = std::any_of(channels_.begin(), channels_.end(),
+                                   [](const auto& channel) { return !channel->queue_.empty() && !channel->blocked_; });
       if (!anyQueued) return std::nullopt;
     }
   }
+}
+
+void InputGate::unblockAll() {
+  for (auto& channel : channels_) channel->blocked_ = false;
+}
+
+std::optional<InputGate::Event> InputGate::completeAlignmentIfReady() {
+  if (aligning_ < 0 || barriersSeen_ < static_cast<int>(channels_.size()) - endedChannels_) return std::nullopt;
+  Event event{Event::Kind::kBarrier};
+  event.barrier = alignBarrier_;
+  event.alignmentMs =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - alignStart_).count();
+  lastAligned_ = aligning_;
+  aligning_ = -1;
+  barriersSeen_ = 0;
+  unblockAll();
+  return event;
 }
 
 void InputGate::wake() {

@@ -59,12 +59,19 @@ class LocalChannel : public OutputChannel {
   size_t capacity_;
   std::deque<StreamElement> queue_;  // guarded by gate_->mutex_
   bool ended_ = false;               // EndOfStream was taken by the consumer
+  bool blocked_ = false;             // delivered the barrier being aligned; not read until aligned
   int64_t watermark_ = kMinWatermark;
 };
 
 /// The consumer side of a task's input channels. The consumer thread polls; producers
 /// push into individual channels. Tracks per-channel watermarks and end-of-stream
 /// so that the task sees one combined watermark (minimum over channels) and one end.
+///
+/// Checkpoint barriers are aligned here (Chandy-Lamport as in Flink's aligned
+/// checkpoints): a channel that delivered barrier n is blocked until barrier n
+/// arrived on every channel that has not ended; then `poll` reports one kBarrier
+/// event and unblocks them. A newer barrier abandons an older alignment (that
+/// checkpoint was aborted); barriers older than the last aligned one are dropped.
 class InputGate {
  public:
   /// What `poll` hands the task.
@@ -75,6 +82,7 @@ class InputGate {
     RecordBatch batch;      // for kBatch
     int64_t timestamp = 0;  // combined watermark for kWatermark
     CheckpointBarrier barrier{};
+    int64_t alignmentMs = 0;  // for kBarrier: from the first barrier to the last
   };
 
   InputGate() = default;
@@ -109,6 +117,17 @@ class InputGate {
   bool closed_ = false;
   bool woken_ = false;
   int64_t combinedWatermark_ = kMinWatermark;
+  // Barrier alignment, guarded by mutex_.
+  int64_t aligning_ = -1;     // checkpoint being aligned, -1 when none
+  int64_t lastAligned_ = -1;  // newest checkpoint reported aligned
+  int barriersSeen_ = 0;      // channels blocked for `aligning_`
+  CheckpointBarrier alignBarrier_{};
+  std::chrono::steady_clock::time_point alignStart_;
+  std::optional<Event> alignedReady_;  // completed by an end-of-stream; reported next
+
+  void unblockAll();
+  /// Completes the alignment if every channel that has not ended delivered the barrier.
+  std::optional<Event> completeAlignmentIfReady();
 };
 
 }  // namespace sluice

@@ -45,6 +45,9 @@ struct OperatorContext {
   /// The current processing time in epoch milliseconds (a function so that
   /// tests can control the clock); never null when set by the runtime.
   int64_t (*processingTime)() = nullptr;
+  /// The job takes checkpoints: sinks commit on notifyCheckpointComplete (also
+  /// what finish() wrote, with the job's final checkpoint), never on their own.
+  bool checkpointing = false;
 };
 
 /// State an operator hands to a checkpoint, as named opaque blobs. Keyed state

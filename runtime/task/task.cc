@@ -2,7 +2,9 @@
 
 #include <exception>
 
+#include "runtime/base/fault_injection.h"
 #include "runtime/base/logging.h"
+#include "runtime/state/keyed_state_backend.h"
 
 namespace sluice {
 
@@ -10,6 +12,7 @@ std::string_view taskStateName(TaskState state) {
   switch (state) {
     case TaskState::kCreated: return "CREATED";
     case TaskState::kRunning: return "RUNNING";
+    case TaskState::kFinishing: return "FINISHING";
     case TaskState::kFinished: return "FINISHED";
     case TaskState::kFailed: return "FAILED";
     case TaskState::kCanceled: return "CANCELED";
@@ -41,6 +44,7 @@ void Task::start(StateCallback callback) {
 
 void Task::cancel() {
   cancelled_.store(true);
+  mailPosted_.notify_all();
   if (parts_.gate) parts_.gate->wake();
 }
 
@@ -54,7 +58,84 @@ void Task::post(std::function<Status()> mail) {
     mail_.push_back(std::move(mail));
     hasMail_.store(true);
   }
+  mailPosted_.notify_all();
   if (parts_.gate) parts_.gate->wake();
+}
+
+void Task::triggerCheckpoint(int64_t checkpointId, int64_t timestampMs) {
+  post([this, checkpointId, timestampMs] { return takeCheckpoint(CheckpointBarrier{checkpointId, timestampMs}, 0); });
+}
+
+void Task::notifyCheckpointComplete(int64_t checkpointId) {
+  post([this, checkpointId] { return completeCheckpoint(checkpointId); });
+}
+
+Status Task::takeCheckpoint(const CheckpointBarrier& barrier, int64_t alignmentMs) {
+  if (parts_.checkpointHandler == nullptr || barrier.checkpointId <= lastCheckpoint_) {
+    logger("task")->debug("task {} ignores checkpoint {} (last {})", parts_.name, barrier.checkpointId,
+                          lastCheckpoint_);
+    return Status::OK();
+  }
+  lastCheckpoint_ = barrier.checkpointId;
+  TaskCheckpointState state;
+  state.checkpointId = barrier.checkpointId;
+  state.finished = inputEnded_;
+  state.alignmentMs = alignmentMs;
+  Status snapshotted = faultPoint("before-snapshot");
+  if (parts_.reader && snapshotted.ok()) {
+    OperatorCheckpointState source;
+    source.node = parts_.readerContext.nodeId;
+    source.isSource = true;
+    source.sourcePosition = parts_.reader->snapshotPosition();
+    state.operators.push_back(std::move(source));
+  }
+  for (auto& chained : parts_.operators) {
+    if (!snapshotted.ok()) break;
+    OperatorCheckpointState op;
+    op.node = chained->context.nodeId;
+    op.keyedState = chained->context.keyedStateBackend;
+    snapshotted =
+        callGuarded(parts_.name, [&] { return chained->op->snapshotState(barrier.checkpointId, op.snapshot); });
+    state.operators.push_back(std::move(op));
+  }
+  // The barrier goes downstream right away (after the data before it); the
+  // state is persisted while the downstream tasks align.
+  if (!inputEnded_) {
+    for (auto& writer : parts_.writers) SLUICE_RETURN_NOT_OK(writer->broadcast(barrier));
+  }
+  if (snapshotted.ok()) snapshotted = parts_.checkpointHandler->persistAndAcknowledge(*this, state);
+  if (!snapshotted.ok()) {
+    logger("task")->warn("task {} declines checkpoint {}: {}", parts_.name, barrier.checkpointId,
+                         snapshotted.toString());
+    parts_.checkpointHandler->decline(*this, barrier.checkpointId, snapshotted);
+    return Status::OK();
+  }
+  if (state.finished && finishedCheckpoint_ < 0) finishedCheckpoint_ = barrier.checkpointId;
+  return faultPoint("after-checkpoint-ack");
+}
+
+Status Task::completeCheckpoint(int64_t checkpointId) {
+  for (auto& chained : parts_.operators) {
+    SLUICE_RETURN_NOT_OK(callGuarded(parts_.name, [&] { return chained->op->notifyCheckpointComplete(checkpointId); }));
+    if (chained->context.keyedStateBackend != nullptr) {
+      SLUICE_RETURN_NOT_OK(chained->context.keyedStateBackend->notifyCheckpointComplete(checkpointId));
+    }
+  }
+  if (finishedCheckpoint_ >= 0 && checkpointId >= finishedCheckpoint_) finalCheckpointDone_ = true;
+  return Status::OK();
+}
+
+Status Task::awaitFinalCheckpoint() {
+  setState(TaskState::kFinishing, Status::OK());
+  while (!cancelled_.load() && !finalCheckpointDone_) {
+    {
+      std::unique_lock lock(mailMutex_);
+      mailPosted_.wait_for(lock, std::chrono::milliseconds(100), [&] { return hasMail_.load() || cancelled_.load(); });
+    }
+    SLUICE_RETURN_NOT_OK(drainMail());
+  }
+  if (!finalCheckpointDone_) return Status::cancelled("task canceled");
+  return Status::OK();
 }
 
 int64_t Task::recordsWritten() const {
@@ -125,6 +206,7 @@ void Task::run() {
 }
 
 Status Task::runSource() {
+  if (parts_.restoredFinished) return endOfInput();
   while (!cancelled_.load()) {
     SLUICE_RETURN_NOT_OK(drainMail());
     SLUICE_ASSIGN_OR_RETURN(bool more, parts_.reader->pollNext(*parts_.readerOutput));
@@ -154,7 +236,8 @@ Status Task::runOperators() {
           }
           break;
         case InputGate::Event::Kind::kBarrier:
-          // Checkpoint barriers are aligned and handled by the checkpointing runtime.
+          // Aligned by the gate: every input delivered this barrier.
+          SLUICE_RETURN_NOT_OK(takeCheckpoint(event->barrier, event->alignmentMs));
           break;
         case InputGate::Event::Kind::kEnd: return endOfInput();
       }
@@ -177,6 +260,10 @@ Status Task::endOfInput() {
   for (auto& chained : parts_.operators) SLUICE_RETURN_NOT_OK(chained->op->finish(chained->output));
   for (auto& writer : parts_.writers) SLUICE_RETURN_NOT_OK(writer->broadcast(EndOfStream{}));
   publishCounters();
+  inputEnded_ = true;
+  // With checkpoints, output commits with a checkpoint: wait for one that
+  // includes this task's finished state (the job's final checkpoint).
+  if (parts_.checkpointHandler != nullptr) return awaitFinalCheckpoint();
   return Status::OK();
 }
 

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/task/checkpoint_handler.h"
 #include "runtime/task/local_channel.h"
 #include "runtime/task/operator.h"
 #include "runtime/task/output_router.h"
@@ -20,7 +22,9 @@
 
 namespace sluice {
 
-enum class TaskState { kCreated, kRunning, kFinished, kFailed, kCanceled };
+/// kFinishing: the input has ended and every operator finished; the task waits
+/// for the final checkpoint that commits its output (checkpointing only).
+enum class TaskState { kCreated, kRunning, kFinishing, kFinished, kFailed, kCanceled };
 std::string_view taskStateName(TaskState state);
 
 /// One operator of a task's chain with its output routing.
@@ -42,6 +46,12 @@ struct TaskParts {
   std::vector<std::unique_ptr<ChainedOperator>> operators;
   std::vector<std::unique_ptr<RecordWriter>> writers;
   std::chrono::milliseconds bufferTimeout{5};
+  /// Set when the job checkpoints: snapshots go here, and a task whose input
+  /// ended waits (FINISHING) until a checkpoint taken after that completes.
+  CheckpointHandler* checkpointHandler = nullptr;
+  /// Restored from a checkpoint in which this task had already finished: a
+  /// source reads nothing more.
+  bool restoredFinished = false;
 };
 
 /// Runs one subtask. Everything the operators see happens on the task thread:
@@ -73,6 +83,12 @@ class Task {
   /// Runs `mail` on the task thread between elements.
   void post(std::function<Status()> mail);
 
+  /// Starts checkpoint `checkpointId` at this task (sources, and tasks whose
+  /// input has ended; the others receive barriers). Safe from any thread.
+  void triggerCheckpoint(int64_t checkpointId, int64_t timestampMs);
+  /// Checkpoint `checkpointId` completed: operators may commit. Any thread.
+  void notifyCheckpointComplete(int64_t checkpointId);
+
   int64_t recordsIn() const { return recordsIn_.load(std::memory_order_relaxed); }
   int64_t recordsOut() const { return recordsOut_.load(std::memory_order_relaxed); }
   /// Records written to external systems by sinks in this task.
@@ -85,6 +101,10 @@ class Task {
   Status endOfInput();
   Status drainMail();
   Status flushWritersIfDue();
+  /// Snapshots the chain for `barrier` and forwards the barrier downstream.
+  Status takeCheckpoint(const CheckpointBarrier& barrier, int64_t alignmentMs);
+  Status completeCheckpoint(int64_t checkpointId);
+  Status awaitFinalCheckpoint();
   void publishCounters();
   void setState(TaskState state, const Status& status);
 
@@ -96,6 +116,11 @@ class Task {
   std::mutex mailMutex_;
   std::deque<std::function<Status()>> mail_;
   std::atomic<bool> hasMail_{false};
+  std::condition_variable mailPosted_;
+  int64_t lastCheckpoint_ = -1;      // task thread only
+  bool inputEnded_ = false;          // task thread only
+  int64_t finishedCheckpoint_ = -1;  // first checkpoint taken after the input ended
+  bool finalCheckpointDone_ = false;
   std::atomic<int64_t> recordsIn_{0};
   std::atomic<int64_t> recordsOut_{0};
   std::chrono::steady_clock::time_point nextFlush_;

@@ -32,6 +32,11 @@ struct ControlEnvelope {
     disconnect @13 :Text;
     # A worker that shuts down says goodbye (its id).
     workersRequest @14 :Void;
+    triggerCheckpoint @15 :TriggerCheckpoint;
+    acknowledgeCheckpoint @16 :AcknowledgeCheckpoint;
+    declineCheckpoint @17 :DeclineCheckpoint;
+    checkpointComplete @18 :CheckpointComplete;
+    savepointRequest @19 :SavepointRequest;
   }
 }
 
@@ -67,6 +72,9 @@ struct JobDefinition {
   parallelism @4 :Int32;
   # 0 when not given (-p).
   workingDirectory @5 :Text;
+  restorePath @6 :Text;
+  # -s: a savepoint or retained checkpoint to resume from.
+  allowNonRestoredState @7 :Bool;
 }
 
 struct DeployTasks {
@@ -74,6 +82,10 @@ struct DeployTasks {
   attempt @1 :UInt32;
   job @2 :JobDefinition;
   placements @3 :List(Placement);
+  restoreMetadata @4 :Text;
+  # Path of the `_metadata` file to restore from; empty for a fresh start.
+  checkpointing @5 :Bool;
+  # Tasks take part in checkpoints (sinks commit on completion, ended tasks wait for the final one).
 }
 
 struct TaskState {
@@ -106,4 +118,57 @@ struct Reply {
   error @1 :Text;
   payload @2 :Text;
   # JSON for status and list, the job id for submit.
+}
+
+struct TaskRef {
+  node @0 :Text;
+  # The chain head node id.
+  subtask @1 :UInt32;
+}
+
+struct TriggerCheckpoint {
+  jobId @0 :Text;
+  attempt @1 :UInt32;
+  checkpointId @2 :Int64;
+  timestampMs @3 :Int64;
+  directory @4 :Text;
+  # Where tasks write their private files; shared files go to `directory/../shared`.
+  tasks @5 :List(TaskRef);
+  # Tasks triggered directly (running sources, tasks whose input has ended); the rest get barriers.
+}
+
+struct AcknowledgeCheckpoint {
+  jobId @0 :Text;
+  attempt @1 :UInt32;
+  checkpointId @2 :Int64;
+  task @3 :TaskRef;
+  state @4 :Text;
+  # JSON handle of the task's state (see runtime/checkpoint/checkpoint_metadata.h).
+  finished @5 :Bool;
+  alignmentMs @6 :Int64;
+  sizeBytes @7 :Int64;
+  incrementalSizeBytes @8 :Int64;
+}
+
+struct DeclineCheckpoint {
+  jobId @0 :Text;
+  attempt @1 :UInt32;
+  checkpointId @2 :Int64;
+  task @3 :TaskRef;
+  reason @4 :Text;
+}
+
+struct CheckpointComplete {
+  jobId @0 :Text;
+  attempt @1 :UInt32;
+  checkpointId @2 :Int64;
+}
+
+struct SavepointRequest {
+  jobId @0 :Text;
+  directory @1 :Text;
+  stop @2 :Bool;
+  # Stop the job once the savepoint is complete.
+  drain @3 :Bool;
+  # Before the savepoint, advance event time to the end so that every window fires.
 }

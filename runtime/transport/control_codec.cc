@@ -28,6 +28,8 @@ void writeJob(const JobDefinition& job, wire::JobDefinition::Builder out) {
   writeMap(job.properties, out.initProperties(static_cast<unsigned>(job.properties.size())));
   out.setParallelism(job.parallelism);
   out.setWorkingDirectory(job.workingDirectory);
+  out.setRestorePath(job.restorePath);
+  out.setAllowNonRestoredState(job.allowNonRestoredState);
 }
 
 template <typename Reader>
@@ -45,8 +47,17 @@ JobDefinition readJob(wire::JobDefinition::Reader in) {
   job.properties = readMap(in.getProperties());
   job.parallelism = in.getParallelism();
   job.workingDirectory = in.getWorkingDirectory().cStr();
+  job.restorePath = in.getRestorePath().cStr();
+  job.allowNonRestoredState = in.getAllowNonRestoredState();
   return job;
 }
+
+void writeTask(const TaskRef& task, wire::TaskRef::Builder out) {
+  out.setNode(task.node);
+  out.setSubtask(task.subtask);
+}
+
+TaskRef readTask(wire::TaskRef::Reader in) { return TaskRef{in.getNode().cStr(), in.getSubtask()}; }
 
 struct Writer {
   wire::ControlEnvelope::Body::Builder body;
@@ -75,6 +86,8 @@ struct Writer {
       placements[i].setWorkerId(value.placements[i].workerId);
       placements[i].setDataEndpoint(value.placements[i].dataEndpoint);
     }
+    out.setRestoreMetadata(value.restoreMetadata);
+    out.setCheckpointing(value.checkpointing);
   }
   void operator()(const TaskStateUpdate& value) {
     auto out = body.initTaskState();
@@ -105,6 +118,49 @@ struct Writer {
   }
   void operator()(const Disconnect& value) { body.setDisconnect(value.workerId); }
   void operator()(const WorkersRequest&) { body.setWorkersRequest(); }
+  void operator()(const TriggerCheckpoint& value) {
+    auto out = body.initTriggerCheckpoint();
+    out.setJobId(value.jobId);
+    out.setAttempt(value.attempt);
+    out.setCheckpointId(value.checkpointId);
+    out.setTimestampMs(value.timestampMs);
+    out.setDirectory(value.directory);
+    auto tasks = out.initTasks(static_cast<unsigned>(value.tasks.size()));
+    for (size_t i = 0; i < value.tasks.size(); ++i) writeTask(value.tasks[i], tasks[i]);
+  }
+  void operator()(const AcknowledgeCheckpoint& value) {
+    auto out = body.initAcknowledgeCheckpoint();
+    out.setJobId(value.jobId);
+    out.setAttempt(value.attempt);
+    out.setCheckpointId(value.checkpointId);
+    writeTask(value.task, out.initTask());
+    out.setState(value.state);
+    out.setFinished(value.finished);
+    out.setAlignmentMs(value.alignmentMs);
+    out.setSizeBytes(value.sizeBytes);
+    out.setIncrementalSizeBytes(value.incrementalSizeBytes);
+  }
+  void operator()(const DeclineCheckpoint& value) {
+    auto out = body.initDeclineCheckpoint();
+    out.setJobId(value.jobId);
+    out.setAttempt(value.attempt);
+    out.setCheckpointId(value.checkpointId);
+    writeTask(value.task, out.initTask());
+    out.setReason(value.reason);
+  }
+  void operator()(const CheckpointComplete& value) {
+    auto out = body.initCheckpointComplete();
+    out.setJobId(value.jobId);
+    out.setAttempt(value.attempt);
+    out.setCheckpointId(value.checkpointId);
+  }
+  void operator()(const SavepointRequest& value) {
+    auto out = body.initSavepointRequest();
+    out.setJobId(value.jobId);
+    out.setDirectory(value.directory);
+    out.setStop(value.stop);
+    out.setDrain(value.drain);
+  }
 };
 
 }  // namespace
@@ -164,6 +220,8 @@ Result<ControlMessage> decodeControl(const void* data, size_t size) {
           deploy.placements.push_back(Placement{placement.getNode().cStr(), placement.getSubtask(),
                                                 placement.getWorkerId().cStr(), placement.getDataEndpoint().cStr()});
         }
+        deploy.restoreMetadata = in.getRestoreMetadata().cStr();
+        deploy.checkpointing = in.getCheckpointing();
         message.body = std::move(deploy);
         break;
       }
@@ -190,6 +248,38 @@ Result<ControlMessage> decodeControl(const void* data, size_t size) {
       }
       case Which::DISCONNECT: message.body = Disconnect{body.getDisconnect().cStr()}; break;
       case Which::WORKERS_REQUEST: message.body = WorkersRequest{}; break;
+      case Which::TRIGGER_CHECKPOINT: {
+        auto in = body.getTriggerCheckpoint();
+        TriggerCheckpoint trigger{in.getJobId().cStr(), in.getAttempt(),          in.getCheckpointId(),
+                                  in.getTimestampMs(),  in.getDirectory().cStr(), {}};
+        for (auto task : in.getTasks()) trigger.tasks.push_back(readTask(task));
+        message.body = std::move(trigger);
+        break;
+      }
+      case Which::ACKNOWLEDGE_CHECKPOINT: {
+        auto in = body.getAcknowledgeCheckpoint();
+        message.body =
+            AcknowledgeCheckpoint{in.getJobId().cStr(),   in.getAttempt(),      in.getCheckpointId(),
+                                  readTask(in.getTask()), in.getState().cStr(), in.getFinished(),
+                                  in.getAlignmentMs(),    in.getSizeBytes(),    in.getIncrementalSizeBytes()};
+        break;
+      }
+      case Which::DECLINE_CHECKPOINT: {
+        auto in = body.getDeclineCheckpoint();
+        message.body = DeclineCheckpoint{in.getJobId().cStr(), in.getAttempt(), in.getCheckpointId(),
+                                         readTask(in.getTask()), in.getReason().cStr()};
+        break;
+      }
+      case Which::CHECKPOINT_COMPLETE: {
+        auto in = body.getCheckpointComplete();
+        message.body = CheckpointComplete{in.getJobId().cStr(), in.getAttempt(), in.getCheckpointId()};
+        break;
+      }
+      case Which::SAVEPOINT_REQUEST: {
+        auto in = body.getSavepointRequest();
+        message.body = SavepointRequest{in.getJobId().cStr(), in.getDirectory().cStr(), in.getStop(), in.getDrain()};
+        break;
+      }
       default: return Status::corruption("control message of an unknown kind");
     }
     return message;

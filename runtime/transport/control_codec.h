@@ -13,7 +13,7 @@
 namespace sluice::transport {
 
 /// Bumped whenever a control message changes incompatibly.
-inline constexpr uint16_t kControlProtocolVersion = 1;
+inline constexpr uint16_t kControlProtocolVersion = 2;
 
 struct RegisterWorker {
   std::string workerId;
@@ -42,12 +42,16 @@ struct JobDefinition {
   std::map<std::string, std::string> properties;
   int32_t parallelism = 0;  // 0 = not given
   std::string workingDirectory;
+  std::string restorePath;  // -s
+  bool allowNonRestoredState = false;
 };
 struct DeployTasks {
   std::string jobId;
   uint32_t attempt = 0;
   JobDefinition job;
   std::vector<Placement> placements;
+  std::string restoreMetadata;  // `_metadata` path to restore from; empty = fresh start
+  bool checkpointing = false;
 };
 struct TaskStateUpdate {
   std::string jobId;
@@ -83,10 +87,54 @@ struct Disconnect {
   std::string workerId;
 };
 struct WorkersRequest {};
+/// A task of a job attempt: its chain head node and subtask.
+struct TaskRef {
+  std::string node;
+  uint32_t subtask = 0;
+  auto operator<=>(const TaskRef&) const = default;
+};
+struct TriggerCheckpoint {
+  std::string jobId;
+  uint32_t attempt = 0;
+  int64_t checkpointId = 0;
+  int64_t timestampMs = 0;
+  std::string directory;       // private files here, shared ones in directory/../shared
+  std::vector<TaskRef> tasks;  // triggered directly; the others receive barriers
+};
+struct AcknowledgeCheckpoint {
+  std::string jobId;
+  uint32_t attempt = 0;
+  int64_t checkpointId = 0;
+  TaskRef task;
+  std::string state;  // JSON task state handle
+  bool finished = false;
+  int64_t alignmentMs = 0;
+  int64_t sizeBytes = 0;
+  int64_t incrementalSizeBytes = 0;
+};
+struct DeclineCheckpoint {
+  std::string jobId;
+  uint32_t attempt = 0;
+  int64_t checkpointId = 0;
+  TaskRef task;
+  std::string reason;
+};
+struct CheckpointComplete {
+  std::string jobId;
+  uint32_t attempt = 0;
+  int64_t checkpointId = 0;
+};
+struct SavepointRequest {
+  std::string jobId;
+  std::string directory;
+  bool stop = false;
+  bool drain = false;
+};
 
 using ControlBody =
     std::variant<RegisterWorker, RegisterReply, Heartbeat, DeployTasks, TaskStateUpdate, CancelJob, SubmitJob,
-                 StatusRequest, ListRequest, CancelRequest, Reply, Disconnect, WorkersRequest>;
+                 StatusRequest, ListRequest, CancelRequest, Reply, Disconnect, WorkersRequest, TriggerCheckpoint,
+                 AcknowledgeCheckpoint, DeclineCheckpoint, CheckpointComplete, SavepointRequest>;
 
 struct ControlMessage {
   uint64_t requestId = 0;

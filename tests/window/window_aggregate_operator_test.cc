@@ -48,14 +48,16 @@ std::shared_ptr<const WindowAggregateProgram> compile(WindowSpec window, std::ve
 /// An operator in a harness, with a hashmap backend when the program is keyed.
 class Fixture {
  public:
-  explicit Fixture(std::shared_ptr<const WindowAggregateProgram> program, const std::string& backendType = "hashmap") {
+  explicit Fixture(std::shared_ptr<const WindowAggregateProgram> program, const std::string& backendType = "hashmap",
+                   size_t cacheCapacity = WindowAggregateOperator::kDefaultCacheCapacity) {
     OperatorContext context;
     context.nodeId = "w";
     if (program->keyed()) {
       backend_ = makeBackend(backendType, directory_.file("backend"));
       context.keyedStateBackend = backend_.get();
     }
-    harness_ = std::make_unique<OperatorHarness>(std::make_unique<WindowAggregateOperator>(program), context);
+    harness_ =
+        std::make_unique<OperatorHarness>(std::make_unique<WindowAggregateOperator>(program, cacheCapacity), context);
     EXPECT_OK(harness_->open());
   }
   OperatorHarness& harness() { return *harness_; }
@@ -99,7 +101,10 @@ TEST(WindowAggregateOperatorTest, HoppingWindowsUpdateOneSliceOfGcdSize) {
     input.push_back({int64_t(random() % 3), int64_t(random() % 100), int64_t(random() % 60)});
   }
   ASSERT_OK(fixture.harness().processBatch(rows(input)));
-  // One state entry per (key, slice), however many windows a row is in.
+  // State is cached in the operator and written to the backend by snapshotState:
+  // one state entry per (key, slice), however many windows a row is in.
+  OperatorSnapshot snapshot;
+  ASSERT_OK(fixture.harness().snapshot(1, snapshot));
   std::set<std::pair<int64_t, int64_t>> slices;
   for (const auto& values : input) slices.emplace(std::get<int64_t>(values[0]), std::get<int64_t>(values[2]) / 2);
   ASSERT_OK_AND_ASSIGN(int sliceState, fixture.backend()->registerState({"window-slices", StateKind::kMap}));
@@ -129,9 +134,18 @@ TEST(WindowAggregateOperatorTest, HoppingWindowsUpdateOneSliceOfGcdSize) {
   }
   std::sort(expectedRows.begin(), expectedRows.end());
   EXPECT_EQ(sortedRowsOf(fixture.harness().output().batches), expectedRows);
-  // Every slice is cleaned up once its last window fired.
+  // Every slice is cleaned up once its last window fired, and the timers written by the
+  // first snapshot are removed by the next one.
+  ASSERT_OK(fixture.harness().snapshot(2, snapshot));
   entries = 0;
   ASSERT_OK(fixture.backend()->scanAll(sliceState, [&](int, std::string_view, std::string_view, std::string_view) {
+    ++entries;
+    return true;
+  }));
+  EXPECT_EQ(entries, 0u);
+  ASSERT_OK_AND_ASSIGN(int timerState, fixture.backend()->registerState({"window-timers", StateKind::kMap}));
+  entries = 0;
+  ASSERT_OK(fixture.backend()->scanAll(timerState, [&](int, std::string_view, std::string_view, std::string_view) {
     ++entries;
     return true;
   }));
@@ -265,6 +279,46 @@ TEST(WindowAggregateOperatorTest, KeyedWindowWithoutBackendFailsToOpen) {
   EXPECT_EQ(status.message(), "node 'w': a keyed window needs a keyed state backend");
 }
 
+/// Checkpoint 1 writes timers and slices; window [0, 10) then fires; checkpoint 2 must
+/// no longer hold its timer (a restored operator would fire it again from the slices
+/// [2, 10) that later windows still use) nor the slice [0, 2) it dropped.
+class WindowCheckpointAfterFiringTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(WindowCheckpointAfterFiringTest, RestoreFromTheLaterCheckpointFiresEachWindowOnce) {
+  auto program = compile(WindowSpec::hop(10, 2));
+  TempDir directory;
+  std::unique_ptr<KeyedStateBackend> firstBackend = makeBackend(GetParam(), directory.file("first"));
+  OperatorContext context;
+  context.nodeId = "w";
+  context.keyedStateBackend = firstBackend.get();
+  OperatorHarness first(std::make_unique<WindowAggregateOperator>(program), context);
+  ASSERT_OK(first.open());
+  ASSERT_OK(first.processBatch(rows({{int64_t{1}, int64_t{1}, int64_t{1}},
+                                     {int64_t{1}, int64_t{1}, int64_t{5}},
+                                     {int64_t{1}, int64_t{1}, int64_t{9}}})));
+  OperatorSnapshot snapshot;
+  ASSERT_OK(first.snapshot(1, snapshot));
+  ASSERT_OK(first.processWatermark(9));
+  EXPECT_EQ(sortedRowsOf(first.output().batches),
+            (std::vector<std::string>{row(1, 1, -6, 4), row(1, 1, -8, 2), row(1, 2, -2, 8), row(1, 2, -4, 6),
+                                      row(1, 3, 0, 10)}));
+  ASSERT_OK(first.snapshot(2, snapshot));
+  ASSERT_OK_AND_ASSIGN(StateSnapshot stateSnapshot, firstBackend->snapshot(2, directory.file("checkpoints/chk-2")));
+
+  std::unique_ptr<KeyedStateBackend> secondBackend = makeBackend(GetParam(), directory.file("second"));
+  ASSERT_OK(secondBackend->restore({stateSnapshot}, directory.file("checkpoints")));
+  context.keyedStateBackend = secondBackend.get();
+  OperatorHarness second(std::make_unique<WindowAggregateOperator>(program), context);
+  ASSERT_OK(second.op().restoreState(snapshot));
+  ASSERT_OK(second.open());
+  ASSERT_OK(second.processWatermark(9));
+  ASSERT_OK(second.endInput());
+  EXPECT_EQ(sortedRowsOf(second.output().batches),
+            (std::vector<std::string>{row(1, 1, 6, 16), row(1, 1, 8, 18), row(1, 2, 2, 12), row(1, 2, 4, 14)}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, WindowCheckpointAfterFiringTest, ::testing::Values("hashmap", "rocksdb"));
+
 /// A disordered stream: (key, price, t) with t increasing by 0..3 and up to 6 back.
 std::vector<RecordBatch> randomStream(int batches, std::vector<int64_t>& watermarks) {
   std::mt19937 random(42);
@@ -287,6 +341,7 @@ std::vector<RecordBatch> randomStream(int batches, std::vector<int64_t>& waterma
 struct RestoreCase {
   std::string backend;  // "hashmap" | "rocksdb" | "" (global)
   WindowSpec window;
+  size_t cacheCapacity = WindowAggregateOperator::kDefaultCacheCapacity;  // small: state larger than the cache
 };
 
 class WindowRestoreTest : public ::testing::TestWithParam<RestoreCase> {};
@@ -300,6 +355,7 @@ TEST_P(WindowRestoreTest, RestoredOperatorProducesTheSameOutputAsAnUninterrupted
   std::vector<RecordBatch> stream = randomStream(40, watermarks);
   const std::string backendType = param.backend.empty() ? "hashmap" : param.backend;
 
+  // The reference runs with the default cache and no snapshot.
   Fixture uninterrupted(program, backendType);
   for (size_t i = 0; i < stream.size(); ++i) {
     ASSERT_OK(uninterrupted.harness().processBatch(stream[i]));
@@ -315,12 +371,17 @@ TEST_P(WindowRestoreTest, RestoredOperatorProducesTheSameOutputAsAnUninterrupted
     firstBackend = makeBackend(backendType, directory.file("first"));
     context.keyedStateBackend = firstBackend.get();
   }
-  OperatorHarness first(std::make_unique<WindowAggregateOperator>(program), context);
+  OperatorHarness first(std::make_unique<WindowAggregateOperator>(program, param.cacheCapacity), context);
   ASSERT_OK(first.open());
   const size_t cut = 23;
   for (size_t i = 0; i < cut; ++i) {
     ASSERT_OK(first.processBatch(stream[i]));
     ASSERT_OK(first.processWatermark(watermarks[i]));
+    if (i == cut - 2) {
+      // An earlier checkpoint: state and timers it wrote that are gone by the next one must not come back.
+      OperatorSnapshot earlier;
+      ASSERT_OK(first.snapshot(0, earlier));
+    }
   }
   ASSERT_OK(first.processBatch(stream[cut]));  // a batch after the last watermark: open windows in state
   OperatorSnapshot snapshot;
@@ -338,7 +399,7 @@ TEST_P(WindowRestoreTest, RestoredOperatorProducesTheSameOutputAsAnUninterrupted
     ASSERT_OK(secondBackend->restore(stateSnapshots, directory.file("checkpoints")));
     context.keyedStateBackend = secondBackend.get();
   }
-  OperatorHarness second(std::make_unique<WindowAggregateOperator>(program), context);
+  OperatorHarness second(std::make_unique<WindowAggregateOperator>(program, param.cacheCapacity), context);
   ASSERT_OK(second.op().restoreState(snapshot));
   ASSERT_OK(second.open());
   ASSERT_OK(second.processWatermark(watermarks[cut]));
@@ -362,7 +423,12 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(RestoreCase{"hashmap", WindowSpec::tumble(10)}, RestoreCase{"rocksdb", WindowSpec::tumble(10)},
                       RestoreCase{"hashmap", WindowSpec::hop(10, 4)}, RestoreCase{"rocksdb", WindowSpec::hop(9, 3)},
                       RestoreCase{"hashmap", WindowSpec::session(5)}, RestoreCase{"rocksdb", WindowSpec::session(5)},
-                      RestoreCase{"", WindowSpec::hop(10, 5)}, RestoreCase{"", WindowSpec::session(5)}));
+                      RestoreCase{"", WindowSpec::hop(10, 5)}, RestoreCase{"", WindowSpec::session(5)},
+                      RestoreCase{"hashmap", WindowSpec::hop(10, 4), 3},
+                      RestoreCase{"rocksdb", WindowSpec::hop(9, 3), 2},
+                      RestoreCase{"rocksdb", WindowSpec::tumble(10), 1},
+                      RestoreCase{"hashmap", WindowSpec::session(5), 2},
+                      RestoreCase{"rocksdb", WindowSpec::session(5), 1}, RestoreCase{"", WindowSpec::hop(10, 5), 2}));
 
 }  // namespace
 }  // namespace sluice::window

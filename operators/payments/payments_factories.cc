@@ -1,0 +1,220 @@
+// Planner factories of the payment node kinds; see payments_factories.h.
+#include "operators/payments/payments_factories.h"
+
+#include <filesystem>
+
+#include "operators/option_reader.h"
+#include "operators/payments/payments_io.h"
+#include "operators/payments/stage_operators.h"
+#include "operators/split_line_reader.h"
+
+namespace sluice::payments {
+namespace {
+
+std::string resolvePath(const std::string& path, const PlanContext& context) {
+  std::filesystem::path resolved(path);
+  if (resolved.is_relative() && !context.workingDirectory.empty()) {
+    resolved = std::filesystem::path(context.workingDirectory) / resolved;
+  }
+  return resolved.string();
+}
+
+Status checkPaymentInput(const NodeSpec& spec, const std::vector<StreamInfo>& inputs, const std::string& kind) {
+  if (inputs.size() != 1) {
+    return Status::invalidArgument("node '" + spec.id + "': a " + kind + " node takes exactly one input, got " +
+                                   std::to_string(inputs.size()));
+  }
+  if (inputs[0].schema == nullptr || !(*inputs[0].schema == *paymentRowSchema())) {
+    return Status::invalidArgument("node '" + spec.id + "': a " + kind +
+                                   " node needs the payment record stream (from payments_csv and the payment stages)");
+  }
+  return Status::OK();
+}
+
+Result<std::string> requiredString(OptionReader& reader, const std::string& key, const std::string& what) {
+  SLUICE_ASSIGN_OR_RETURN(auto value, reader.string(key));
+  if (!value.has_value() || value->empty()) return reader.error("missing '" + key + "' (" + what + ")");
+  return *value;
+}
+
+Result<bool> optionalFlag(OptionReader& reader, const std::string& key, bool fallback) {
+  SLUICE_ASSIGN_OR_RETURN(auto value, reader.string(key));
+  if (!value.has_value()) return fallback;
+  if (*value == "true") return true;
+  if (*value == "false") return false;
+  return reader.error("'" + key + "' must be true or false, not '" + *value + "'");
+}
+
+PlannedNode paymentNode(const NodeSpec& spec, const StreamInfo& input, InputPartitioning partitioning) {
+  PlannedNode node;
+  node.id = spec.id;
+  node.role = NodeRole::kOperator;
+  node.outputs[""] = input;
+  node.inputs.push_back(std::move(partitioning));
+  return node;
+}
+
+StreamInfo statsStream() { return StreamInfo{statsSchema(), -1}; }
+
+Result<std::shared_ptr<const LogisticModel>> loadModelOption(OptionReader& reader, const NodeSpec& spec,
+                                                             const PlanContext& context) {
+  SLUICE_ASSIGN_OR_RETURN(std::string path, requiredString(reader, "model", "a logreg-v1 model file"));
+  auto model = loadLogisticModel(resolvePath(path, context));
+  if (!model.ok()) return model.status().withContext("node '" + spec.id + "'");
+  return std::make_shared<const LogisticModel>(*model);
+}
+
+}  // namespace
+
+Result<PlannedNode> planPaymentsCsvSource(const NodeSpec& spec, const std::vector<StreamInfo>& inputs,
+                                          const PlanContext& context) {
+  (void)inputs;
+  OptionReader reader = OptionReader::forSpec(spec);
+  SLUICE_ASSIGN_OR_RETURN(std::string path, requiredString(reader, "path", "the transactions CSV file"));
+  SLUICE_ASSIGN_OR_RETURN(auto batchSize, reader.integer("batch_size"));
+  SLUICE_RETURN_NOT_OK(reader.checkAllRead());
+  if (batchSize.has_value() && *batchSize <= 0) return reader.error("'batch_size' must be positive");
+  std::string resolved = resolvePath(path, context);
+  Status readable = SplitLineReader::checkReadable(resolved);
+  if (!readable.ok()) return readable.withContext("source '" + spec.id + "'");
+  int64_t rows = batchSize.value_or(4096);
+  PlannedNode node;
+  node.id = spec.id;
+  node.role = NodeRole::kSource;
+  node.outputs[""] = StreamInfo{paymentRowSchema(), paymentEventTimeIndex()};
+  node.fixedParallelism = 1;  // "late" is decided in file order
+  node.createReader = [resolved, rows](int split, int numSplits) -> std::unique_ptr<SourceReader> {
+    (void)split;
+    (void)numSplits;
+    return std::make_unique<PaymentsCsvReader>(resolved, rows);
+  };
+  return node;
+}
+
+Result<PlannedNode> planReorderNode(const NodeSpec& spec, const std::vector<StreamInfo>& inputs,
+                                    const PlanContext& context) {
+  (void)context;
+  SLUICE_RETURN_NOT_OK(checkPaymentInput(spec, inputs, "payments_reorder"));
+  OptionReader reader = OptionReader::forSpec(spec);
+  SLUICE_ASSIGN_OR_RETURN(auto bound, reader.duration("out_of_orderness_ms"));
+  SLUICE_RETURN_NOT_OK(reader.checkAllRead());
+  int64_t outOfOrderness = bound.has_value() ? bound->count() : 5000;
+  if (outOfOrderness < 0) return reader.error("'out_of_orderness_ms' must be >= 0");
+  PlannedNode node = paymentNode(spec, inputs[0], InputPartitioning{PartitionKind::kForward, {}});
+  node.outputs[std::string(kLateTag)] = StreamInfo{lateRecordSchema(), -1};
+  node.outputs[std::string(kStatsTag)] = statsStream();
+  node.fixedParallelism = 1;
+  node.createOperator = [outOfOrderness]() -> std::unique_ptr<Operator> {
+    return std::make_unique<ReorderOperator>(outOfOrderness);
+  };
+  return node;
+}
+
+Result<PlannedNode> planMerchantStageNode(const NodeSpec& spec, const std::vector<StreamInfo>& inputs,
+                                          const PlanContext& context) {
+  (void)context;
+  SLUICE_RETURN_NOT_OK(checkPaymentInput(spec, inputs, "merchant_stage"));
+  OptionReader reader = OptionReader::forSpec(spec);
+  SLUICE_ASSIGN_OR_RETURN(bool forwardLabels, optionalFlag(reader, "forward_labels", true));
+  SLUICE_RETURN_NOT_OK(reader.checkAllRead());
+  PlannedNode node = paymentNode(spec, inputs[0], InputPartitioning{PartitionKind::kHash, {paymentMerchantIndex()}});
+  node.keyed = true;
+  node.createOperator = [forwardLabels]() -> std::unique_ptr<Operator> {
+    return std::make_unique<MerchantStageOperator>(forwardLabels);
+  };
+  return node;
+}
+
+Result<PlannedNode> planAccountStageNode(const NodeSpec& spec, const std::vector<StreamInfo>& inputs,
+                                         const PlanContext& context) {
+  (void)context;
+  SLUICE_RETURN_NOT_OK(checkPaymentInput(spec, inputs, "account_stage"));
+  OptionReader reader = OptionReader::forSpec(spec);
+  SLUICE_ASSIGN_OR_RETURN(bool forwardLabels, optionalFlag(reader, "forward_labels", true));
+  SLUICE_RETURN_NOT_OK(reader.checkAllRead());
+  PlannedNode node = paymentNode(spec, inputs[0], InputPartitioning{PartitionKind::kHash, {paymentAccountIndex()}});
+  node.keyed = true;
+  node.createOperator = [forwardLabels]() -> std::unique_ptr<Operator> {
+    return std::make_unique<AccountStageOperator>(forwardLabels);
+  };
+  return node;
+}
+
+Result<PlannedNode> planScoreNode(const NodeSpec& spec, const std::vector<StreamInfo>& inputs,
+                                  const PlanContext& context) {
+  SLUICE_RETURN_NOT_OK(checkPaymentInput(spec, inputs, "risk_score"));
+  OptionReader reader = OptionReader::forSpec(spec);
+  SLUICE_ASSIGN_OR_RETURN(auto model, loadModelOption(reader, spec, context));
+  SLUICE_RETURN_NOT_OK(reader.checkAllRead());
+  PlannedNode node = paymentNode(spec, inputs[0], InputPartitioning{PartitionKind::kForward, {}});
+  node.outputs[std::string(kStatsTag)] = statsStream();
+  node.createOperator = [model]() -> std::unique_ptr<Operator> { return std::make_unique<ScoreOperator>(model); };
+  return node;
+}
+
+Result<PlannedNode> planOnlineLearnerNode(const NodeSpec& spec, const std::vector<StreamInfo>& inputs,
+                                          const PlanContext& context) {
+  SLUICE_RETURN_NOT_OK(checkPaymentInput(spec, inputs, "online_learner"));
+  OptionReader reader = OptionReader::forSpec(spec);
+  SLUICE_ASSIGN_OR_RETURN(auto model, loadModelOption(reader, spec, context));
+  SLUICE_ASSIGN_OR_RETURN(auto maturity, reader.duration("maturity_ms"));
+  SLUICE_ASSIGN_OR_RETURN(auto publish, reader.duration("publish_ms"));
+  SLUICE_RETURN_NOT_OK(reader.checkAllRead());
+  if (!maturity.has_value() || maturity->count() <= 0) {
+    return reader.error("'maturity_ms' (M, when an unlabelled transaction counts as genuine) must be positive");
+  }
+  if (!publish.has_value() || publish->count() <= 0) {
+    return reader.error("'publish_ms' (P, the model publication period) must be positive");
+  }
+  int64_t maturityMs = maturity->count();
+  int64_t publishMs = publish->count();
+  PlannedNode node = paymentNode(spec, inputs[0], InputPartitioning{PartitionKind::kRebalance, {}});
+  node.outputs[std::string(kStatsTag)] = statsStream();
+  node.fixedParallelism = 1;  // one global, sequential model
+  node.createOperator = [model, maturityMs, publishMs]() -> std::unique_ptr<Operator> {
+    return std::make_unique<OnlineLearnerOperator>(*model, maturityMs, publishMs);
+  };
+  return node;
+}
+
+Result<PlannedNode> planRulesNode(const NodeSpec& spec, const std::vector<StreamInfo>& inputs,
+                                  const PlanContext& context) {
+  SLUICE_RETURN_NOT_OK(checkPaymentInput(spec, inputs, "risk_rules"));
+  OptionReader reader = OptionReader::forSpec(spec);
+  SLUICE_ASSIGN_OR_RETURN(std::string path, requiredString(reader, "rules", "a rules-v1 rule file"));
+  SLUICE_RETURN_NOT_OK(reader.checkAllRead());
+  auto rules = RuleSet::load(resolvePath(path, context));
+  if (!rules.ok()) return rules.status().withContext("node '" + spec.id + "'");
+  auto shared = std::make_shared<const RuleSet>(std::move(*rules));
+  PlannedNode node;
+  node.id = spec.id;
+  node.role = NodeRole::kOperator;
+  node.outputs[""] = StreamInfo{alertSchema(), -1};
+  node.outputs[std::string(kStatsTag)] = statsStream();
+  node.inputs.push_back(InputPartitioning{PartitionKind::kForward, {}});
+  node.createOperator = [shared]() -> std::unique_ptr<Operator> { return std::make_unique<RulesOperator>(shared); };
+  return node;
+}
+
+Result<PlannedNode> planStatsSink(const NodeSpec& spec, const std::vector<StreamInfo>& inputs,
+                                  const PlanContext& context) {
+  OptionReader reader = OptionReader::forSpec(spec);
+  SLUICE_ASSIGN_OR_RETURN(std::string path, requiredString(reader, "path", "the stats JSON file"));
+  SLUICE_RETURN_NOT_OK(reader.checkAllRead());
+  if (inputs.empty()) return reader.error("needs at least one stats stream in 'from'");
+  for (const StreamInfo& input : inputs) {
+    if (input.schema == nullptr || !(*input.schema == *statsSchema())) {
+      return reader.error("every input must be a payment stage's 'stats' output (e.g. from: [reorder.stats])");
+    }
+  }
+  std::string resolved = resolvePath(path, context);
+  PlannedNode node;
+  node.id = spec.id;
+  node.role = NodeRole::kSink;
+  for (size_t i = 0; i < inputs.size(); ++i) node.inputs.push_back(InputPartitioning{PartitionKind::kRebalance, {}});
+  node.fixedParallelism = 1;
+  node.createOperator = [resolved]() -> std::unique_ptr<Operator> { return std::make_unique<StatsSink>(resolved); };
+  return node;
+}
+
+}  // namespace sluice::payments

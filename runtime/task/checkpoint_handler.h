@@ -1,0 +1,49 @@
+// The task's side of checkpointing: what a task hands to the executor when it
+// takes a snapshot, and how the executor persists and acknowledges it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/base/status.h"
+#include "runtime/task/operator.h"
+
+namespace sluice {
+
+class KeyedStateBackend;
+class Task;
+
+/// The synchronous part of one operator's snapshot, taken on the task thread
+/// at the barrier: its blobs, its keyed state backend (snapshotted by the
+/// handler before the task processes anything else) and, for a source, the
+/// reader's position.
+struct OperatorCheckpointState {
+  std::string node;
+  OperatorSnapshot snapshot;
+  KeyedStateBackend* keyedState = nullptr;
+  bool isSource = false;
+  std::string sourcePosition;
+};
+
+/// Everything one task contributes to checkpoint `checkpointId`.
+struct TaskCheckpointState {
+  int64_t checkpointId = 0;
+  bool finished = false;  // the task's input had ended
+  int64_t alignmentMs = 0;
+  std::vector<OperatorCheckpointState> operators;
+};
+
+/// Implemented by the executor (worker/): writes a task's state to checkpoint
+/// storage and acknowledges it to the coordinator, or declines the checkpoint.
+/// Called on the task's thread; must not call back into the task.
+class CheckpointHandler {
+ public:
+  virtual ~CheckpointHandler() = default;
+  /// Persists `state`. A non-OK status declines the checkpoint (it does not fail the task).
+  virtual Status persistAndAcknowledge(Task& task, TaskCheckpointState& state) = 0;
+  /// Tells the coordinator that this task cannot take checkpoint `checkpointId`.
+  virtual void decline(Task& task, int64_t checkpointId, const Status& reason) = 0;
+};
+
+}  // namespace sluice
