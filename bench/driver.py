@@ -12,76 +12,100 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import traceback
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from bench_util import BenchError, Cluster, cpu_seconds_of, run_timed  # noqa: E402  (also for other bench modules)
+import checkpoint_bench  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROW = "{:<28} {:>12} {:>14} {:>8} {:>8}"
 
 
-def cpu_seconds_of(pid):
-    """user + system CPU seconds of a live process, from /proc."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
+def print_row(entry):
+    """One table line (plus the workload's detail line, if any)."""
+    def number(value):
+        return f"{value:,}" if isinstance(value, (int, float)) else "-"
+    print(ROW.format(entry["name"], number(entry.get("events_per_second")), number(entry.get("events_per_cpu_second")),
+                     f"{entry['wall_seconds']:.2f}" if "wall_seconds" in entry else "-",
+                     f"{entry['cpu_seconds']:.2f}" if "cpu_seconds" in entry else "-"), flush=True)
+    if entry.get("error"):
+        print(f"    FAILED: {entry['error']}", flush=True)
+    elif entry.get("detail"):
+        print(f"    {entry['detail']}", flush=True)
+    if "latency_ms" in entry and isinstance(entry["latency_ms"], dict):
+        print("    latency ms: " + ", ".join(f"{k} {v}" for k, v in entry["latency_ms"].items()), flush=True)
 
 
-def run_timed(argv):
-    """Runs a command; returns (wall seconds, CPU seconds of it and its children)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.monotonic()
-    result = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    wall = time.monotonic() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if result.returncode != 0:
-        sys.exit(f"bench: {' '.join(argv)} failed:\n{result.stderr}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
+def run_module_workloads(label, named_functions, args, workloads):
+    """Runs (name, function) pairs, each function(bin_dir, quick, workdir) -> a workload dict or a list of them, in
+    its own scratch directory; a failure becomes an entry with an `error`. Returns False when one failed."""
+    ok = True
+    for name, function in named_functions:
+        workdir = tempfile.mkdtemp(prefix=f"sluice-bench-{name}-")
+        started = time.monotonic()
+        try:
+            produced = function(args.bin_dir, args.quick, workdir)
+            for entry in produced if isinstance(produced, list) else [produced]:
+                workloads.append(entry)
+                print_row(entry)
+        except Exception as error:  # noqa: BLE001 - one failing workload must not lose the others' results
+            ok = False
+            message = str(error) if isinstance(error, BenchError) else traceback.format_exc()
+            entry = {"name": name, "error": message.strip().splitlines()[-1] if message.strip() else repr(error)}
+            workloads.append(entry)
+            print_row(entry)
+            if not isinstance(error, BenchError):
+                print(message, file=sys.stderr)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        if args.verbose:
+            print(f"    ({label} {name}: {time.monotonic() - started:.1f} s)", flush=True)
+    return ok
 
 
-class Cluster:
-    """A job manager and two workers as separate processes on 127.0.0.1."""
-
-    def __init__(self, bin_dir, slots):
-        self.bin_dir = bin_dir
-        self.manager = subprocess.Popen([f"{bin_dir}/sluice-jobmanager", "--port", "0", "--log-level", "error"],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        self.port = self.manager.stdout.readline().strip()
-        self.address = f"127.0.0.1:{self.port}"
-        self.workers = [subprocess.Popen([f"{bin_dir}/sluice-worker", "--jobmanager", self.address, "--slots",
-                                          str(slots), "--id", f"bench-worker-{i}", "--log-level", "error"],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(2)]
-        for _ in range(100):
-            out = subprocess.run([f"{bin_dir}/sluice", "--jobmanager", self.address, "workers", "--json"],
-                                 capture_output=True, text=True).stdout
-            if out.strip() and len(json.loads(out)) == 2:
-                break
-            time.sleep(0.1)
-
-    def pids(self):
-        return [self.manager.pid] + [worker.pid for worker in self.workers]
-
-    def stop(self):
-        for process in self.workers + [self.manager]:
-            process.terminate()
-        for process in self.workers + [self.manager]:
-            process.wait()
+def load_payments():
+    """The payments workloads' module, or None (with a line saying why) when it is missing or broken."""
+    try:
+        import payments_bench  # noqa: PLC0415 - optional: another module of the suite
+    except Exception as error:  # noqa: BLE001 - a missing or broken module must not stop the suite
+        print(f"payments workloads skipped: cannot import bench/payments_bench.py ({error})", flush=True)
+        return None
+    if not callable(getattr(payments_bench, "run", None)):
+        print("payments workloads skipped: bench/payments_bench.py has no run(bin_dir, quick, workdir)", flush=True)
+        return None
+    return payments_bench
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("build_dir")
-    parser.add_argument("--quick", action="store_true")
+    parser = argparse.ArgumentParser(description="Sluice benchmark suite (see bench/README.md)")
+    parser.add_argument("build_dir", help="build directory with bin/ (e.g. build-release)")
+    parser.add_argument("--quick", action="store_true", help="reduced inputs, under two minutes")
+    parser.add_argument("--only", action="append", default=[],
+                        help="run only workloads whose name contains this (repeatable): e.g. nexmark-q5, cluster, "
+                             "payments, checkpoint, recovery; baselines always run")
+    parser.add_argument("--verbose", action="store_true", help="print each module workload's own wall time")
     args = parser.parse_args()
-    bin_dir = os.path.join(ROOT, args.build_dir, "bin")
+    bin_dir = os.path.join(ROOT, args.build_dir, "bin") if not os.path.isabs(args.build_dir) else \
+        os.path.join(args.build_dir, "bin")
+    args.bin_dir = bin_dir
+
+    def wanted(name):
+        return not args.only or any(part in name for part in args.only)
+
+    suite_started = time.monotonic()
     events = 200_000 if args.quick else 2_000_000
     queries = ["q0", "q1", "q2", "q5"] if args.quick else ["q0", "q1", "q2", "q3", "q5", "q7", "q8", "q11"]
     work = tempfile.mkdtemp(prefix="sluice-bench-")
     workloads = []
+    all_ok = True
     try:
         input_path = os.path.join(work, "events.jsonl")
         subprocess.run([f"{bin_dir}/nexmark-file-generator", "-n", str(events), "-o", input_path], check=True)
@@ -103,13 +127,14 @@ def main():
             if note:
                 entry["note"] = note
             workloads.append(entry)
-            print(f"{name:<28} {entry['events_per_second']:>12,} {entry['events_per_cpu_second'] or 0:>14,}"
-                  f" {wall:>8.2f} {cpu:>8.2f}", flush=True)
+            print_row(entry)
 
         print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}; "
               f"input: {events:,} Nexmark events, {size / 1e6:.0f} MB")
-        print(f"{'workload':<28} {'events/s':>12} {'events/cpu-s':>14} {'wall s':>8} {'cpu s':>8}")
+        print(ROW.format("workload", "events/s", "events/cpu-s", "wall s", "cpu s"))
         for query in queries:
+            if not wanted(f"nexmark-{query}-local"):
+                continue
             output = os.path.join(work, f"out-{query}")
             wall, cpu = run_timed([f"{bin_dir}/sluice", "run", "--local", "-p", "2",
                                    f"{ROOT}/examples/nexmark/{query}.yaml", "--set", f"events={input_path}",
@@ -117,42 +142,63 @@ def main():
             record(f"nexmark-{query}-local", wall, cpu)
             shutil.rmtree(output, ignore_errors=True)
 
-        cluster = Cluster(bin_dir, slots=2)
-        try:
-            for query in ["q0", "q5"]:
-                output = os.path.join(work, f"cluster-{query}")
-                cpu_before = sum(cpu_seconds_of(pid) for pid in cluster.pids())
-                wall, client_cpu = run_timed([f"{bin_dir}/sluice", "--jobmanager", cluster.address, "run", "-p", "4",
-                                              f"{ROOT}/examples/nexmark/{query}.yaml", "--set",
-                                              f"events={input_path}", "--set", f"output={output}"])
-                cpu = sum(cpu_seconds_of(pid) for pid in cluster.pids()) - cpu_before + client_cpu
-                record(f"nexmark-{query}-cluster", wall, cpu, "job manager + 2 worker processes, -p 4")
-                shutil.rmtree(output, ignore_errors=True)
-        finally:
-            cluster.stop()
+        cluster_queries = [query for query in ["q0", "q5"] if wanted(f"nexmark-{query}-cluster")]
+        if cluster_queries:
+            cluster = Cluster(bin_dir, slots=2, workdir=work)
+            try:
+                for query in cluster_queries:
+                    output = os.path.join(work, f"cluster-{query}")
+                    cpu_before = cluster.cpu_seconds()
+                    wall, client_cpu = run_timed([f"{bin_dir}/sluice", "--jobmanager", cluster.address, "run", "-p",
+                                                  "4", f"{ROOT}/examples/nexmark/{query}.yaml", "--set",
+                                                  f"events={input_path}", "--set", f"output={output}"])
+                    cpu = cluster.cpu_seconds() - cpu_before + client_cpu
+                    record(f"nexmark-{query}-cluster", wall, cpu, "job manager + 2 worker processes, -p 4")
+                    shutil.rmtree(output, ignore_errors=True)
+            finally:
+                cluster.stop()
+
+        if wanted("payments"):
+            payments = load_payments()
+            if payments is not None:
+                # A failure here is reported in the table and the JSON but does not fail the suite.
+                run_module_workloads("payments", [("payments", payments.run)], args, workloads)
+
+        checkpoint_workloads = [(function.__name__.replace("_", "-"), function)
+                                for function in checkpoint_bench.WORKLOADS if wanted(function.__name__.replace("_", "-"))]
+        all_ok = run_module_workloads("checkpoints", checkpoint_workloads, args, workloads) and all_ok
 
         print()
         print("baselines (same run):", ", ".join(f"{k} {v:,}" for k, v in baselines.items()))
-        by_name = {w["name"]: w for w in workloads}
+        by_name = {w["name"]: w for w in workloads if "error" not in w}
         ratios = {}
         for query in ["q0", "q5"]:
             local, remote = by_name.get(f"nexmark-{query}-local"), by_name.get(f"nexmark-{query}-cluster")
             if local and remote:
                 ratios[f"{query}_cluster_vs_local_throughput"] = round(remote["events_per_second"] /
                                                                      local["events_per_second"], 3)
-        ratios["q0_cluster_rows_vs_raw_zmq_rows"] = round(by_name["nexmark-q0-cluster"]["events_per_second"] /
-                                                          baselines["zmq_rows_per_second"], 3)
-        ratios["q0_local_input_mb_vs_read_input"] = round(
-            size / by_name["nexmark-q0-local"]["wall_seconds"] / 1e6 / baselines["read_input_mb_per_second"], 3)
+        if "nexmark-q0-cluster" in by_name:
+            ratios["q0_cluster_rows_vs_raw_zmq_rows"] = round(by_name["nexmark-q0-cluster"]["events_per_second"] /
+                                                              baselines["zmq_rows_per_second"], 3)
+        if "nexmark-q0-local" in by_name:
+            ratios["q0_local_input_mb_vs_read_input"] = round(
+                size / by_name["nexmark-q0-local"]["wall_seconds"] / 1e6 / baselines["read_input_mb_per_second"], 3)
+        if "checkpoint-overhead" in by_name:
+            ratios["checkpoints_on_vs_off_throughput"] = by_name["checkpoint-overhead"]["throughput_ratio_on_vs_off"]
         print("ratios:", ", ".join(f"{k} {v}" for k, v in ratios.items()))
         os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
         with open(os.path.join(ROOT, "bench", "results", "latest.json"), "w") as out:
             json.dump({"machine": f"{os.cpu_count()} cores {platform.machine()}", "events": events,
-                       "quick": args.quick, "workloads": workloads, "baselines": baselines, "ratios": ratios},
+                       "quick": args.quick, "workloads": workloads, "baselines": baselines, "ratios": ratios,
+                       "suite_seconds": round(time.monotonic() - suite_started, 1)},
                       out, indent=1)
-        print("results: bench/results/latest.json")
+        print(f"results: bench/results/latest.json ({time.monotonic() - suite_started:.0f} s)")
+    except BenchError as error:
+        sys.exit(f"bench: {error}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    if not all_ok:
+        sys.exit("bench: some workloads failed (see the table)")
 
 
 if __name__ == "__main__":

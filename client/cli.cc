@@ -8,9 +8,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -167,6 +169,24 @@ int runJob(const RunArguments& arguments, const std::string& jobManager) {
     job.restorePath = std::filesystem::absolute(arguments.savepointPath).string();
   }
   job.allowNonRestoredState = arguments.allowNonRestoredState;
+  // Plugins travel with the job: the files its `plugins:` section names are uploaded.
+  std::vector<transport::PluginFile> plugins;
+  {
+    auto spec = parseJobSpec(job.jobText, job.parameters, job.jobPath);
+    if (!spec.ok()) return fail("run", spec.status());
+    for (const PluginRef& plugin : spec->plugins) {
+      std::filesystem::path path(plugin.path);
+      if (path.is_relative()) path = std::filesystem::path(job.workingDirectory) / path;
+      std::ifstream in(path, std::ios::binary);
+      if (!in) {
+        return fail("run", Status::notFound("plugin '" + plugin.name + "': cannot open '" + path.string() +
+                                            "': " + std::strerror(errno)));
+      }
+      std::ostringstream content;
+      content << in.rdbuf();
+      plugins.push_back(transport::PluginFile{plugin.name, content.str()});
+    }
+  }
   TemporaryDirectory localCheckpoints;
 
   std::unique_ptr<LocalCluster> cluster;
@@ -199,7 +219,8 @@ int runJob(const RunArguments& arguments, const std::string& jobManager) {
     address = cluster->jobManagerAddress();
   }
   auto started = std::chrono::steady_clock::now();
-  auto reply = transport::requestReply(address, transport::SubmitJob{job}, std::chrono::seconds(30));
+  auto reply =
+      transport::requestReply(address, transport::SubmitJob{job, std::move(plugins)}, std::chrono::seconds(30));
   if (!reply.ok()) return fail("run", reply.status());
   if (!reply->ok) return fail("run", Status::invalidArgument(reply->error));
   std::string jobId = reply->payload;
@@ -231,18 +252,51 @@ int runJob(const RunArguments& arguments, const std::string& jobManager) {
   return 0;
 }
 
+std::string formatWatermark(const nlohmann::json& value) {
+  if (!value.is_number()) return "-";
+  int64_t ms = value.get<int64_t>();
+  if (ms >= std::numeric_limits<int64_t>::max() / 2) return "end";
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &utc);
+  return std::string(text) + "Z";
+}
+
 void printStatus(const nlohmann::json& json) {
   std::printf("job %s  %s  %s\n", json["id"].get<std::string>().c_str(), json["name"].get<std::string>().c_str(),
               json["state"].get<std::string>().c_str());
   std::printf("  restarts %d, records in %s, records out %s\n", json["restarts"].get<int>(),
               formatCount(json["records_in"]).c_str(), formatCount(json["records_out"]).c_str());
   if (json["failure"].is_string()) std::printf("  failure: %s\n", json["failure"].get<std::string>().c_str());
-  std::printf("  %-20s %8s %-20s %-10s %12s %12s\n", "node", "subtask", "worker", "state", "records in", "records out");
+  const nlohmann::json& checkpoints = json["checkpoints"];
+  if (checkpoints.value("enabled", false)) {
+    std::string line = "  checkpoints: " + std::to_string(checkpoints["completed"].get<int64_t>()) + " completed";
+    if (checkpoints["latest"].is_number()) line += ", latest " + std::to_string(checkpoints["latest"].get<int64_t>());
+    if (checkpoints["in_progress"].is_number()) {
+      line += ", " + std::to_string(checkpoints["in_progress"].get<int64_t>()) + " in progress";
+    }
+    if (json["restored_from"].is_number()) {
+      line += "; restored from " + std::to_string(json["restored_from"].get<int64_t>());
+    }
+    std::printf("%s\n", line.c_str());
+    for (const auto& entry : checkpoints["history"]) {
+      std::printf("    #%-5lld %-11s %7lld ms %12s bytes (%s new), alignment %lld ms\n",
+                  static_cast<long long>(entry["id"].get<int64_t>()), entry["status"].get<std::string>().c_str(),
+                  static_cast<long long>(entry["duration_ms"].get<int64_t>()), formatCount(entry["size_bytes"]).c_str(),
+                  formatCount(entry["incremental_size_bytes"]).c_str(),
+                  static_cast<long long>(entry["alignment_ms"].get<int64_t>()));
+    }
+  }
+  std::printf("  %-20s %8s %-20s %-10s %12s %12s %6s  %s\n", "node", "subtask", "worker", "state", "records in",
+              "records out", "bp", "watermark");
   for (const auto& task : json["tasks"]) {
-    std::printf("  %-20s %8d %-20s %-10s %12s %12s\n", task["node"].get<std::string>().c_str(),
+    std::printf("  %-20s %8d %-20s %-10s %12s %12s %5.0f%%  %s\n", task["node"].get<std::string>().c_str(),
                 task["subtask"].get<int>(), task["worker"].get<std::string>().c_str(),
                 task["state"].get<std::string>().c_str(), formatCount(task["records_in"]).c_str(),
-                formatCount(task["records_out"]).c_str());
+                formatCount(task["records_out"]).c_str(), 100.0 * task.value("backpressure", 0.0),
+                formatWatermark(task["watermark"]).c_str());
   }
 }
 

@@ -2,12 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <random>
 
 #include "runtime/base/logging.h"
 #include "runtime/checkpoint/checkpoint_storage.h"
+#include "worker/plugin_store.h"
 
 namespace sluice {
 namespace {
@@ -34,6 +37,18 @@ Result<std::unique_ptr<JobManager>> JobManager::start(JobManagerOptions options)
   manager->options_ = std::move(options);
   manager->heartbeatTimeout_ =
       manager->options_.clusterConfig.getDuration("heartbeat.timeout").value_or(std::chrono::milliseconds(3000));
+  if (manager->options_.dataDirectory.empty()) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "sluice-jobmanager-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) return Status::ioError("cannot create a temporary data directory");
+    manager->options_.dataDirectory = pattern;
+    manager->ownsDataDirectory_ = true;
+  }
+  manager->pluginDirectory_ = manager->options_.dataDirectory + "/plugins";
+  std::error_code error;
+  std::filesystem::create_directories(manager->pluginDirectory_, error);
+  if (error) {
+    return Status::ioError("cannot create plugin directory '" + manager->pluginDirectory_ + "': " + error.message());
+  }
   JobManager* raw = manager.get();
   SLUICE_ASSIGN_OR_RETURN(manager->server_, transport::ControlServer::start(
                                                 manager->options_.bindAddress, manager->options_.port,
@@ -49,6 +64,11 @@ JobManager::~JobManager() { stop(); }
 
 void JobManager::stop() {
   if (server_) server_->stop();
+  if (ownsDataDirectory_) {
+    std::error_code ignored;
+    std::filesystem::remove_all(options_.dataDirectory, ignored);
+    ownsDataDirectory_ = false;
+  }
 }
 
 void JobManager::reply(const std::string& peer, uint64_t requestId, bool ok, const std::string& error,
@@ -91,6 +111,8 @@ void JobManager::onMessage(const std::string& peer, transport::ControlMessage me
           onAcknowledge(body);
         } else if constexpr (std::is_same_v<T, transport::DeclineCheckpoint>) {
           onDecline(body);
+        } else if constexpr (std::is_same_v<T, transport::FetchPlugin>) {
+          onFetchPlugin(peer, message.requestId, body.hash);
         } else if constexpr (std::is_same_v<T, transport::SavepointRequest>) {
           onSavepointRequest(peer, message.requestId, body);
         } else if constexpr (std::is_same_v<T, transport::SubmitJob>) {
@@ -134,7 +156,13 @@ void JobManager::onMessage(const std::string& peer, transport::ControlMessage me
 }
 
 void JobManager::submit(const std::string& peer, uint64_t requestId, const transport::SubmitJob& submit) {
-  auto prepared = prepareJob(submit.job, options_.clusterConfig);
+  transport::JobDefinition definition = submit.job;
+  auto pluginFiles = storePlugins(submit, definition);
+  if (!pluginFiles.ok()) {
+    reply(peer, requestId, false, pluginFiles.status().message());
+    return;
+  }
+  auto prepared = prepareJob(definition, options_.clusterConfig, &*pluginFiles);
   if (!prepared.ok()) {
     reply(peer, requestId, false, prepared.status().message());
     return;
@@ -150,7 +178,7 @@ void JobManager::submit(const std::string& peer, uint64_t requestId, const trans
   JobRecord job;
   job.id = newJobId();
   job.name = prepared->spec.name;
-  job.definition = submit.job;
+  job.definition = definition;
   job.submittedAtMs = nowMillis();
   const JobGraph& graph = prepared->graph;
   for (const GraphNode& node : graph.nodes()) {
@@ -250,6 +278,8 @@ bool JobManager::trySchedule(JobRecord& job) {
     task.worker = slotWorker[task.subtask];
     task.state = "DEPLOYING";
     task.recordsIn = task.recordsOut = 0;
+    task.backpressure = 0;
+    task.watermarks.clear();
     deploy.placements.push_back(transport::Placement{task.head, static_cast<uint32_t>(task.subtask), task.worker,
                                                      workers_.at(task.worker).dataEndpoint});
   }
@@ -326,10 +356,17 @@ void JobManager::onTaskState(const transport::TaskStateUpdate& update) {
   if (update.attempt != job.attempt || job.state != "RUNNING") return;  // stale
   for (TaskRecord& task : job.tasks) {
     if (task.head != update.node || task.subtask != static_cast<int>(update.subtask)) continue;
+    // Counters only grow within an attempt; a metrics report may arrive after the final state.
+    task.recordsIn = std::max(task.recordsIn, update.recordsIn);
+    task.recordsOut = std::max(task.recordsOut, update.recordsOut);
+    if (update.metricsOnly) {
+      task.backpressure = update.backpressure;
+      for (const auto& [node, watermark] : update.watermarks) task.watermarks[node] = std::stoll(watermark);
+      continue;
+    }
     task.state = update.state;
-    task.recordsIn = update.recordsIn;
-    task.recordsOut = update.recordsOut;
   }
+  if (update.metricsOnly) return;
   if (update.state == "FAILED") {
     failAttempt(job, "task " + update.node + "[" + std::to_string(update.subtask) + "] failed: " + update.error);
     return;
@@ -417,26 +454,68 @@ std::string JobManager::statusJson(const JobRecord& job) const {
   int64_t recordsIn = 0;
   int64_t recordsOut = 0;
   nlohmann::json tasks = nlohmann::json::array();
+  struct NodeSummary {
+    double backpressure = 0;
+    int64_t watermark = 0;
+    bool seen = false;
+  };
+  std::map<std::string, NodeSummary> nodeSummary;
   for (const TaskRecord& task : job.tasks) {
     if (task.isSource) recordsIn += task.recordsIn;
     if (task.hasSink) recordsOut += task.recordsOut;
     for (const std::string& member : task.members) {
+      auto watermark = task.watermarks.find(member);
       tasks.push_back({{"node", member},
                        {"subtask", task.subtask},
                        {"worker", task.worker},
                        {"state", task.state},
                        {"chain", task.head},
                        {"records_in", task.recordsIn},
-                       {"records_out", task.recordsOut}});
+                       {"records_out", task.recordsOut},
+                       {"backpressure", task.backpressure},
+                       {"watermark", watermark == task.watermarks.end() ? nlohmann::json(nullptr)
+                                                                        : nlohmann::json(watermark->second)}});
+      auto& node = nodeSummary[member];
+      node.backpressure = std::max(node.backpressure, task.backpressure);
+      if (watermark != task.watermarks.end()) {
+        node.watermark = node.seen ? std::min(node.watermark, watermark->second) : watermark->second;
+        node.seen = true;
+      }
     }
   }
   out["tasks"] = tasks;
   out["records_in"] = recordsIn;
   out["records_out"] = recordsOut;
   nlohmann::json nodes = nlohmann::json::object();
-  for (const auto& [node, parallelism] : job.parallelism) nodes[node] = {{"parallelism", parallelism}};
+  for (const auto& [node, parallelism] : job.parallelism) {
+    const NodeSummary& summary = nodeSummary[node];
+    nodes[node] = {{"parallelism", parallelism},
+                   {"backpressure", summary.backpressure},
+                   {"watermark", summary.seen ? nlohmann::json(summary.watermark) : nlohmann::json(nullptr)}};
+  }
   out["nodes"] = nodes;
   return out.dump();
+}
+
+Result<std::map<std::string, std::string>> JobManager::storePlugins(const transport::SubmitJob& submit,
+                                                                    transport::JobDefinition& definition) {
+  std::map<std::string, std::string> files;
+  definition.pluginHashes.clear();
+  for (const transport::PluginFile& plugin : submit.plugins) {
+    SLUICE_ASSIGN_OR_RETURN(std::string hash, storePlugin(pluginDirectory_, plugin.content));
+    definition.pluginHashes[plugin.name] = hash;
+    files[plugin.name] = pluginPath(pluginDirectory_, hash);
+  }
+  return files;
+}
+
+void JobManager::onFetchPlugin(const std::string& peer, uint64_t requestId, const std::string& hash) {
+  auto content = readStoredPlugin(pluginDirectory_, hash);
+  if (!content.ok()) {
+    reply(peer, requestId, false, content.status().message());
+    return;
+  }
+  server_->send(peer, transport::ControlMessage{requestId, transport::PluginContent{{hash, std::move(*content)}}});
 }
 
 Status JobManager::setUpCheckpointing(JobRecord& job, const Configuration& config, const JobGraph& graph) {

@@ -22,6 +22,9 @@ struct JobManagerOptions {
   std::string bindAddress = "127.0.0.1";
   int port = 6123;  // 0 picks a free port
   Configuration clusterConfig;
+  /// Where uploaded plugins are stored (under `plugins/`, named by content
+  /// hash); a temporary directory, removed at stop, when empty.
+  std::string dataDirectory;
 };
 
 /// All state lives on the control endpoint's one I/O thread (message handler and
@@ -58,6 +61,8 @@ class JobManager {
     int64_t recordsOut = 0;
     bool isSource = false;
     bool hasSink = false;
+    double backpressure = 0;                    // share of the last report interval blocked on output
+    std::map<std::string, int64_t> watermarks;  // member node → last emitted watermark
   };
   struct JobRecord {
     std::string id;
@@ -115,10 +120,16 @@ class JobManager {
   void onDecline(const transport::DeclineCheckpoint& decline);
   void onSavepointRequest(const std::string& peer, uint64_t requestId, const transport::SavepointRequest& request);
   void failSavepoint(JobRecord& job, const std::string& reason);
+  /// Stores the uploaded plugins by content hash; returns plugin name → stored file.
+  Result<std::map<std::string, std::string>> storePlugins(const transport::SubmitJob& submit,
+                                                          transport::JobDefinition& definition);
+  void onFetchPlugin(const std::string& peer, uint64_t requestId, const std::string& hash);
   Status setUpCheckpointing(JobRecord& job, const Configuration& config, const JobGraph& graph);
   std::string statusJson(const JobRecord& job) const;
 
   JobManagerOptions options_;
+  std::string pluginDirectory_;
+  bool ownsDataDirectory_ = false;
   std::unique_ptr<transport::ControlServer> server_;
   std::chrono::milliseconds heartbeatTimeout_{3000};
   std::map<std::string, WorkerRecord> workers_;

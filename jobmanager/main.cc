@@ -20,12 +20,14 @@ int main(int argc, char** argv) {
   std::string bind = "127.0.0.1";
   int port = -1;
   std::string checkpointDir;
+  std::string dataDir;
   std::string configFile;
   std::string logLevel;
   app.add_option("--bind", bind, "address to bind (default 127.0.0.1; there is no authentication yet)");
   app.add_option("--port", port, "port (default 6123 or jobmanager.rpc.port; 0 picks a free port)")
       ->check(CLI::Range(0, 65535));
   app.add_option("--checkpoint-dir", checkpointDir, "sets state.checkpoints.dir");
+  app.add_option("--data-dir", dataDir, "where uploaded plugins are stored (default: a temporary directory)");
   app.add_option("--config", configFile, "cluster configuration file (YAML, Flink-style keys)");
   app.add_option("--log-level", logLevel, "trace, debug, info (default), warn, error, off");
   CLI11_PARSE(app, argc, argv);
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
   }
 
   sluice::JobManagerOptions options;
+  options.dataDirectory = dataDir;
   if (!configFile.empty()) {
     auto loaded = sluice::loadConfigurationFile(configFile);
     if (!loaded.ok()) {

@@ -429,6 +429,17 @@ ExecutionCounters JobExecution::counters() const {
   return counters;
 }
 
+std::vector<JobExecution::TaskMetrics> JobExecution::metrics() const {
+  std::vector<TaskMetrics> out;
+  for (const auto& task : tasks_) {
+    const TaskInfo& info = taskInfo_.at(task.get());
+    out.push_back(TaskMetrics{info.node, info.subtask, task->state(), task->recordsIn(),
+                              info.hasSink ? task->recordsWritten() : task->recordsOut(), task->backpressuredNanos(),
+                              task->watermarks()});
+  }
+  return out;
+}
+
 std::vector<std::pair<std::string, TaskState>> JobExecution::taskStates() const {
   std::vector<std::pair<std::string, TaskState>> states;
   for (const auto& task : tasks_) states.emplace_back(task->name(), task->state());

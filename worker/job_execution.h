@@ -96,6 +96,18 @@ class JobExecution : public CheckpointHandler {
   /// One entry per task: name and state.
   std::vector<std::pair<std::string, TaskState>> taskStates() const;
 
+  /// Live metrics of one task, for periodic reports.
+  struct TaskMetrics {
+    std::string node;  // chain head
+    int subtask = 0;
+    TaskState state = TaskState::kCreated;
+    int64_t recordsIn = 0;
+    int64_t recordsOut = 0;  // for a task with a sink: records written
+    int64_t backpressuredNanos = 0;
+    std::vector<std::pair<std::string, int64_t>> watermarks;
+  };
+  std::vector<TaskMetrics> metrics() const;
+
   /// Called (from task threads) whenever a task of this execution changes state,
   /// with its chain head node id, subtask, records in and records out (for a
   /// task with a sink: records written). REQUIRES: set before start().

@@ -11,7 +11,8 @@
 
 namespace sluice {
 
-Result<PreparedJob> prepareJob(const transport::JobDefinition& job, const Configuration& clusterConfig) {
+Result<PreparedJob> prepareJob(const transport::JobDefinition& job, const Configuration& clusterConfig,
+                               const std::map<std::string, std::string>* pluginFiles) {
   registerBuiltinOperators();
   registerWindowOperators();
   registerJoinOperators();
@@ -21,7 +22,11 @@ Result<PreparedJob> prepareJob(const transport::JobDefinition& job, const Config
   SLUICE_ASSIGN_OR_RETURN(JobSpec spec,
                           parseJobSpec(job.jobText, job.parameters, job.jobPath.empty() ? "job" : job.jobPath));
   // Plugins register operators and aggregates, so they load before anything is planned.
-  SLUICE_RETURN_NOT_OK(loadJobPlugins(spec, job.workingDirectory).status());
+  if (pluginFiles != nullptr) {
+    SLUICE_RETURN_NOT_OK(loadJobPlugins(spec, job.workingDirectory, *pluginFiles).status());
+  } else {
+    SLUICE_RETURN_NOT_OK(loadJobPlugins(spec, job.workingDirectory).status());
+  }
   SLUICE_ASSIGN_OR_RETURN(Configuration config, effectiveConfiguration(clusterConfig, spec, job.properties));
   if (job.parallelism < 0) {
     return Status::invalidArgument("parallelism (-p) must be a positive integer, got " +
@@ -30,6 +35,7 @@ Result<PreparedJob> prepareJob(const transport::JobDefinition& job, const Config
   PlanOptions options;
   if (job.parallelism > 0) options.parallelism = job.parallelism;
   options.workingDirectory = job.workingDirectory;
+  options.pluginFiles = pluginFiles;
   SLUICE_ASSIGN_OR_RETURN(JobGraph graph, JobGraph::build(spec, config, options));
   return PreparedJob{std::move(spec), std::move(config), std::move(graph)};
 }

@@ -2,6 +2,7 @@
 // job manager (to validate and schedule) and on every worker (to run its tasks).
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "runtime/graph/job_graph.h"
@@ -20,7 +21,11 @@ struct PreparedJob {
 /// Parses the job text (parameters filled), applies configuration precedence
 /// (-D > job `config:` > `clusterConfig` > defaults) and plans the graph. No
 /// side effects: every job-file error is reported before anything runs.
-Result<PreparedJob> prepareJob(const transport::JobDefinition& job, const Configuration& clusterConfig);
+/// `pluginFiles` (plugin name → local file), when given, is where this process
+/// stored the job's uploaded plugins (the job manager's store, a worker's
+/// cache); then the job's own plugin paths are never opened.
+Result<PreparedJob> prepareJob(const transport::JobDefinition& job, const Configuration& clusterConfig,
+                               const std::map<std::string, std::string>* pluginFiles = nullptr);
 
 /// Execution settings that follow from the job's configuration.
 ExecutionOptions executionOptionsFor(const PreparedJob& job, const std::string& jobId, uint32_t attempt);

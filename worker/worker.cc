@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
 
 #include "runtime/base/logging.h"
 #include "worker/job_preparation.h"
+#include "worker/plugin_store.h"
 
 namespace sluice {
 namespace {
@@ -65,6 +67,16 @@ Result<std::unique_ptr<Worker>> Worker::start(WorkerOptions options) {
 Worker::~Worker() { stop(); }
 
 void Worker::onMessage(transport::ControlMessage message) {
+  {
+    // The answer to a plugin fetch of the command thread.
+    std::lock_guard lock(mutex_);
+    auto fetch = fetches_.find(message.requestId);
+    if (message.requestId != 0 && fetch != fetches_.end()) {
+      fetch->second = std::move(message);
+      changed_.notify_all();
+      return;
+    }
+  }
   if (auto* reply = std::get_if<transport::RegisterReply>(&message.body)) {
     std::lock_guard lock(mutex_);
     registrationAnswered_ = true;
@@ -116,12 +128,18 @@ void Worker::commandLoop() {
     transport::ControlMessage message;
     {
       std::unique_lock lock(mutex_);
-      changed_.wait(lock, [&] { return stopping_ || !commands_.empty(); });
+      changed_.wait_for(lock, options_.heartbeatInterval, [&] { return stopping_ || !commands_.empty(); });
       if (stopping_) break;
+      if (commands_.empty()) {
+        lock.unlock();
+        reportMetrics();
+        continue;
+      }
       message = std::move(commands_.front());
       commands_.pop_front();
     }
     handle(message);
+    if (std::chrono::steady_clock::now() - lastMetrics_ >= options_.heartbeatInterval) reportMetrics();
   }
   for (auto& [id, job] : jobs_) {
     job.execution->cancel();
@@ -180,7 +198,17 @@ void Worker::deploy(const transport::DeployTasks& deployMessage) {
                  TaskState::kFailed, status, 0, 0);
     }
   };
-  auto prepared = prepareJob(deployMessage.job, Configuration());
+  std::map<std::string, std::string> pluginFiles;
+  for (const auto& [name, hash] : deployMessage.job.pluginHashes) {
+    auto file = pluginFile(hash);
+    if (!file.ok()) {
+      log->error("cannot deploy job {}: plugin '{}': {}", deployMessage.jobId, name, file.status().toString());
+      failAll(file.status().withContext("plugin '" + name + "'"));
+      return;
+    }
+    pluginFiles[name] = *file;
+  }
+  auto prepared = prepareJob(deployMessage.job, Configuration(), &pluginFiles);
   if (!prepared.ok()) {
     log->error("cannot deploy job {}: {}", deployMessage.jobId, prepared.status().toString());
     failAll(prepared.status());
@@ -244,6 +272,72 @@ void Worker::cancel(const std::string& jobId, uint32_t attempt) {
   ignoreError(found->second.execution->wait());
   jobs_.erase(found);
   removeStateDirectory(jobId, attempt);
+}
+
+void Worker::reportMetrics() {
+  lastMetrics_ = std::chrono::steady_clock::now();
+  if (!registered_.load()) return;
+  for (auto& [id, job] : jobs_) {
+    for (const auto& metrics : job.execution->metrics()) {
+      if (metrics.state != TaskState::kRunning && metrics.state != TaskState::kFinishing) continue;
+      transport::TaskStateUpdate update;
+      update.jobId = job.jobId;
+      update.attempt = job.attempt;
+      update.node = metrics.node;
+      update.subtask = static_cast<uint32_t>(metrics.subtask);
+      update.state = std::string(taskStateName(metrics.state));
+      update.recordsIn = metrics.recordsIn;
+      update.recordsOut = metrics.recordsOut;
+      update.workerId = options_.workerId;
+      update.metricsOnly = true;
+      auto& last = job.lastBlocked[{metrics.node, metrics.subtask}];
+      auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(lastMetrics_ - last.second).count();
+      if (last.second.time_since_epoch().count() != 0 && elapsed > 0) {
+        update.backpressure = std::clamp(
+            static_cast<double>(metrics.backpressuredNanos - last.first) / static_cast<double>(elapsed), 0.0, 1.0);
+      }
+      last = {metrics.backpressuredNanos, lastMetrics_};
+      for (const auto& [node, watermark] : metrics.watermarks) {
+        if (watermark != kMinWatermark) update.watermarks[node] = std::to_string(watermark);
+      }
+      control_->send(transport::ControlMessage{0, std::move(update)});
+    }
+  }
+}
+
+Result<std::string> Worker::pluginFile(const std::string& hash) {
+  if (!isPluginHash(hash)) return Status::invalidArgument("'" + hash + "' is not a plugin content hash");
+  const std::string directory = options_.dataDirectory + "/plugins";
+  const std::string path = pluginPath(directory, hash);
+  std::error_code error;
+  if (std::filesystem::exists(path, error)) return path;
+  std::filesystem::create_directories(directory, error);
+  const uint64_t requestId = (uint64_t{1} << 62) + nextFetchId_++;
+  std::optional<transport::ControlMessage> answer;
+  {
+    std::unique_lock lock(mutex_);
+    fetches_[requestId];
+  }
+  control_->send(transport::ControlMessage{requestId, transport::FetchPlugin{hash}});
+  {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, std::chrono::seconds(30), [&] { return stopping_ || fetches_[requestId].has_value(); });
+    answer = std::move(fetches_[requestId]);
+    fetches_.erase(requestId);
+  }
+  if (!answer) return Status::unavailable("no answer from the job manager to the fetch of plugin " + hash);
+  if (auto* reply = std::get_if<transport::Reply>(&answer->body)) {
+    return Status::notFound("the job manager has no plugin " + hash + ": " + reply->error);
+  }
+  auto* content = std::get_if<transport::PluginContent>(&answer->body);
+  if (content == nullptr) return Status::corruption("unexpected answer to the fetch of plugin " + hash);
+  if (pluginContentHash(content->plugin.content) != hash) {
+    return Status::corruption("plugin " + hash + " arrived damaged (its content hash differs)");
+  }
+  SLUICE_ASSIGN_OR_RETURN(std::string stored, storePlugin(directory, content->plugin.content));
+  (void)stored;
+  logger("worker")->info("fetched plugin {} ({} bytes)", hash, content->plugin.content.size());
+  return path;
 }
 
 void Worker::removeStateDirectory(const std::string& jobId, uint32_t attempt) {

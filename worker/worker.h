@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -55,6 +56,8 @@ class Worker {
     std::string jobId;
     uint32_t attempt = 0;
     std::unique_ptr<JobExecution> execution;
+    // Backpressure of each task at the last report: (blocked ns, when).
+    std::map<std::pair<std::string, int>, std::pair<int64_t, std::chrono::steady_clock::time_point>> lastBlocked;
   };
 
   Worker() = default;
@@ -64,6 +67,11 @@ class Worker {
   void deploy(const transport::DeployTasks& deploy);
   void cancel(const std::string& jobId, uint32_t attempt);
   void removeStateDirectory(const std::string& jobId, uint32_t attempt);
+  /// Sends the live counters, backpressure and watermarks of every running task.
+  void reportMetrics();
+  /// The local file of the plugin with content hash `hash`: from the cache
+  /// under the data directory, else fetched from the job manager (once).
+  Result<std::string> pluginFile(const std::string& hash);
   void reportTask(const std::string& jobId, uint32_t attempt, const std::string& node, int subtask, TaskState state,
                   const Status& status, int64_t recordsIn, int64_t recordsOut);
 
@@ -80,7 +88,10 @@ class Worker {
   bool stopping_ = false;
   bool registrationAnswered_ = false;
   Status refusal_;
-  std::map<std::string, RunningJob> jobs_;  // command thread only
+  std::map<std::string, RunningJob> jobs_;                                // command thread only
+  uint64_t nextFetchId_ = 1;                                              // command thread only
+  std::chrono::steady_clock::time_point lastMetrics_;                     // command thread only
+  std::map<uint64_t, std::optional<transport::ControlMessage>> fetches_;  // guarded by mutex_
   std::thread commandThread_;
 };
 

@@ -153,7 +153,11 @@ Result<bool> PaymentsGeneratorSourceReader::pollNext(Output& out) {
   const size_t rows = generator_->nextBatch(batch_, static_cast<size_t>(limit));
   if (rows > 0) {
     PaymentRowBatchBuilder builder;
-    for (const auto& record : batch_) builder.append(toPaymentRow(record));
+    for (const auto& record : batch_) {
+      PaymentRow row = toPaymentRow(record);
+      row.ingestNs = ingestClockNanos();
+      builder.append(row);
+    }
     SLUICE_RETURN_NOT_OK(out.emit(builder.finish()));
     if (rateLimiter_.has_value()) rateLimiter_->acquire(static_cast<int64_t>(rows));
   }

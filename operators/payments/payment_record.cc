@@ -2,6 +2,7 @@
 #include "operators/payments/payment_record.h"
 
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -52,6 +53,7 @@ enum Column : int {
   kProbabilityColumn,
   kScoreMilliColumn,
   kModelVersionColumn,
+  kIngestColumn,
 };
 
 SchemaPtr makeSchema() {
@@ -75,6 +77,7 @@ SchemaPtr makeSchema() {
       {"gap_ms", DataType::kInt64},        {"is_night", DataType::kInt64},
       {"is_ecom", DataType::kInt64},       {"probability", DataType::kFloat64},
       {"score_milli", DataType::kInt64},   {"model_version", DataType::kInt64},
+      {"ingest_ns", DataType::kInt64},
   };
   auto schema = Schema::make(std::move(fields));
   SLUICE_CHECK(schema.ok(), "payment schema");
@@ -111,6 +114,11 @@ std::string_view channelName(Channel channel) {
     case Channel::kP2p: return "P2P";
   }
   return "POS";
+}
+
+int64_t ingestClockNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 const SchemaPtr& paymentRowSchema() {
@@ -164,6 +172,7 @@ void PaymentRowBatchBuilder::append(const PaymentRow& row) {
   builder_.column(kProbabilityColumn).appendFloat64(row.probability);
   builder_.column(kScoreMilliColumn).appendInt64(row.scoreMilli);
   builder_.column(kModelVersionColumn).appendInt64(row.modelVersion);
+  builder_.column(kIngestColumn).appendInt64(row.ingestNs);
 }
 
 RecordBatch PaymentRowBatchBuilder::finish() { return builder_.finish(); }
@@ -214,6 +223,7 @@ PaymentRow readPaymentRow(const RecordBatch& batch, int64_t row) {
   out.probability = f64(kProbabilityColumn);
   out.scoreMilli = i64(kScoreMilliColumn);
   out.modelVersion = i64(kModelVersionColumn);
+  out.ingestNs = i64(kIngestColumn);
   return out;
 }
 

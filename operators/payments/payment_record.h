@@ -51,7 +51,10 @@ struct Features {
 /// One record as it flows between the stages. Input fields come from the CSV
 /// (fields of the other kind stay 0); `sequence` is the position in the
 /// reference processing order, set by the reorder stage; `features` by the
-/// merchant and account stages; the score fields by the scorer.
+/// merchant and account stages; the score fields by the scorer. `ingestNs`
+/// is the wall-clock time (ingestClockNanos) at which the source read the
+/// record, 0 when unknown; the stages carry it so that the rule stage can
+/// measure each alert's in-engine latency. It is not part of any output file.
 struct PaymentRow {
   int64_t kind = kTransactionKind;
   int64_t sequence = 0;
@@ -71,6 +74,7 @@ struct PaymentRow {
   double probability = 0;
   int64_t scoreMilli = 0;
   int64_t modelVersion = 0;
+  int64_t ingestNs = 0;
 
   bool isTransaction() const { return kind == kTransactionKind; }
   bool hasLocation() const { return latitudeE6 != kNoLocation && longitudeE6 != kNoLocation; }
@@ -79,6 +83,10 @@ struct PaymentRow {
 };
 
 std::string_view channelName(Channel channel);
+
+/// The clock of PaymentRow::ingestNs: wall-clock nanoseconds since the epoch
+/// (comparable between the processes of a cluster whose clocks are in sync).
+int64_t ingestClockNanos();
 
 /// The schema of the stream between the payment stages (every PaymentRow
 /// field; event time is `ts_ms`). Shared by all batches.

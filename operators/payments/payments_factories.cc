@@ -1,11 +1,15 @@
 // Planner factories of the payment node kinds; see payments_factories.h.
 #include "operators/payments/payments_factories.h"
 
+#include <algorithm>
+#include <charconv>
 #include <filesystem>
+#include <optional>
 
 #include "operators/option_reader.h"
 #include "operators/payments/payments_io.h"
 #include "operators/payments/stage_operators.h"
+#include "operators/rate_limiter.h"
 #include "operators/split_line_reader.h"
 
 namespace sluice::payments {
@@ -54,14 +58,58 @@ PlannedNode paymentNode(const NodeSpec& spec, const StreamInfo& input, InputPart
   return node;
 }
 
+constexpr const char* kRateLimitKey = "sluice.source.rate-limit";
+
+/// Paces a reader to `recordsPerSecond` (sluice.source.rate-limit): after each
+/// poll it sleeps until the records read so far are due. Everything else is
+/// the wrapped reader's. The factory keeps batches at about 50 ms of records,
+/// so a sleep stays short and checkpoints are not held up.
+class PacedSourceReader final : public SourceReader {
+ public:
+  PacedSourceReader(std::unique_ptr<SourceReader> reader, double recordsPerSecond)
+      : reader_(std::move(reader)), limiter_(recordsPerSecond) {}
+  Status open(const OperatorContext& context) override { return reader_->open(context); }
+  Result<bool> pollNext(Output& out) override {
+    SLUICE_ASSIGN_OR_RETURN(bool more, reader_->pollNext(out));
+    const int64_t read = reader_->recordsRead();
+    if (read > paced_) limiter_.acquire(read - paced_);
+    paced_ = read;
+    return more;
+  }
+  std::string snapshotPosition() const override { return reader_->snapshotPosition(); }
+  Status restorePosition(const std::string& position) override { return reader_->restorePosition(position); }
+  Status close() override { return reader_->close(); }
+  int64_t recordsRead() const override { return reader_->recordsRead(); }
+
+ private:
+  std::unique_ptr<SourceReader> reader_;
+  RateLimiter limiter_;
+  int64_t paced_ = 0;
+};
+
+/// sluice.source.rate-limit in records per second; nullopt when unset or 0.
+Result<std::optional<double>> configuredRateLimit(const PlanContext& context) {
+  if (context.config == nullptr) return std::optional<double>();
+  auto configured = context.config->get(kRateLimitKey);
+  if (!configured) return std::optional<double>();
+  double value = 0;
+  auto [end, error] = std::from_chars(configured->data(), configured->data() + configured->size(), value);
+  if (error != std::errc() || end != configured->data() + configured->size() || value < 0) {
+    return Status::invalidArgument(std::string(kRateLimitKey) + ": expected records per second, not '" + *configured +
+                                   "'");
+  }
+  return value > 0 ? std::optional<double>(value) : std::optional<double>();
+}
+
 StreamInfo statsStream() { return StreamInfo{statsSchema(), -1}; }
 
-Result<std::shared_ptr<const LogisticModel>> loadModelOption(OptionReader& reader, const NodeSpec& spec,
-                                                             const PlanContext& context) {
-  SLUICE_ASSIGN_OR_RETURN(std::string path, requiredString(reader, "model", "a logreg-v1 model file"));
-  auto model = loadLogisticModel(resolvePath(path, context));
+/// The `model` option: a logreg-v1 or XGBoost JSON model file (ScoringModel).
+Result<std::shared_ptr<const ScoringModel>> loadModelOption(OptionReader& reader, const NodeSpec& spec,
+                                                            const PlanContext& context) {
+  SLUICE_ASSIGN_OR_RETURN(std::string path, requiredString(reader, "model", "a logreg-v1 or XGBoost JSON model file"));
+  auto model = ScoringModel::load(resolvePath(path, context));
   if (!model.ok()) return model.status().withContext("node '" + spec.id + "'");
-  return std::make_shared<const LogisticModel>(*model);
+  return std::make_shared<const ScoringModel>(std::move(*model));
 }
 
 }  // namespace
@@ -78,15 +126,19 @@ Result<PlannedNode> planPaymentsCsvSource(const NodeSpec& spec, const std::vecto
   Status readable = SplitLineReader::checkReadable(resolved);
   if (!readable.ok()) return readable.withContext("source '" + spec.id + "'");
   int64_t rows = batchSize.value_or(4096);
+  SLUICE_ASSIGN_OR_RETURN(std::optional<double> rateLimit, configuredRateLimit(context));
+  if (rateLimit) rows = std::min(rows, RateLimiter(*rateLimit).maxRecordsPerPoll());
   PlannedNode node;
   node.id = spec.id;
   node.role = NodeRole::kSource;
   node.outputs[""] = StreamInfo{paymentRowSchema(), paymentEventTimeIndex()};
   node.fixedParallelism = 1;  // "late" is decided in file order
-  node.createReader = [resolved, rows](int split, int numSplits) -> std::unique_ptr<SourceReader> {
+  node.createReader = [resolved, rows, rateLimit](int split, int numSplits) -> std::unique_ptr<SourceReader> {
     (void)split;
     (void)numSplits;
-    return std::make_unique<PaymentsCsvReader>(resolved, rows);
+    auto reader = std::make_unique<PaymentsCsvReader>(resolved, rows);
+    if (!rateLimit) return reader;
+    return std::make_unique<PacedSourceReader>(std::move(reader), *rateLimit);
   };
   return node;
 }
@@ -157,6 +209,11 @@ Result<PlannedNode> planOnlineLearnerNode(const NodeSpec& spec, const std::vecto
   SLUICE_RETURN_NOT_OK(checkPaymentInput(spec, inputs, "online_learner"));
   OptionReader reader = OptionReader::forSpec(spec);
   SLUICE_ASSIGN_OR_RETURN(auto model, loadModelOption(reader, spec, context));
+  if (model->logistic() == nullptr) {
+    return reader.error(
+        "learns online only with a logreg-v1 model; the 'model' file is an XGBoost model, "
+        "which only risk_score (fixed model, risk.yaml) can use");
+  }
   SLUICE_ASSIGN_OR_RETURN(auto maturity, reader.duration("maturity_ms"));
   SLUICE_ASSIGN_OR_RETURN(auto publish, reader.duration("publish_ms"));
   SLUICE_RETURN_NOT_OK(reader.checkAllRead());
@@ -172,7 +229,7 @@ Result<PlannedNode> planOnlineLearnerNode(const NodeSpec& spec, const std::vecto
   node.outputs[std::string(kStatsTag)] = statsStream();
   node.fixedParallelism = 1;  // one global, sequential model
   node.createOperator = [model, maturityMs, publishMs]() -> std::unique_ptr<Operator> {
-    return std::make_unique<OnlineLearnerOperator>(*model, maturityMs, publishMs);
+    return std::make_unique<OnlineLearnerOperator>(*model->logistic(), maturityMs, publishMs);
   };
   return node;
 }

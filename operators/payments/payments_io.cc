@@ -1,6 +1,10 @@
-// PaymentsCsvReader and StatsSink; see payments_io.h.
+// PaymentsCsvReader, StatsSink and the alert latency histogram; see payments_io.h.
 #include "operators/payments/payments_io.h"
 
+#include <algorithm>
+#include <bit>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +16,51 @@
 #include "runtime/base/logging.h"
 
 namespace sluice::payments {
+
+namespace alert_latency {
+
+constexpr int kSubBucketBits = 5;  // 32 buckets per power of two
+
+int64_t bucketUpperBound(int64_t micros) {
+  if (micros < (int64_t{1} << kSubBucketBits)) return std::max<int64_t>(micros, 0);
+  const int shift = std::bit_width(static_cast<uint64_t>(micros)) - 1 - kSubBucketBits;
+  return (((micros >> shift) + 1) << shift) - 1;
+}
+
+std::string counterName(int64_t micros) { return fmt::format("{}{}", kCounterPrefix, bucketUpperBound(micros)); }
+
+std::optional<int64_t> parseCounterName(std::string_view name) {
+  if (!name.starts_with(kCounterPrefix)) return std::nullopt;
+  name.remove_prefix(kCounterPrefix.size());
+  int64_t bound = 0;
+  auto [end, error] = std::from_chars(name.data(), name.data() + name.size(), bound);
+  if (name.empty() || error != std::errc() || end != name.data() + name.size() || bound < 0) return std::nullopt;
+  return bound;
+}
+
+int64_t quantile(const std::vector<std::pair<int64_t, int64_t>>& buckets, double quantile) {
+  int64_t total = 0;
+  for (const auto& [bound, count] : buckets) total += count;
+  if (total == 0) return 0;
+  const auto rank = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(quantile * static_cast<double>(total))));
+  int64_t seen = 0;
+  for (const auto& [bound, count] : buckets) {
+    seen += count;
+    if (seen >= rank) return bound;
+  }
+  return buckets.back().first;
+}
+
+std::string renderMilliseconds(const std::vector<std::pair<int64_t, int64_t>>& buckets) {
+  int64_t total = 0;
+  for (const auto& [bound, count] : buckets) total += count;
+  auto milliseconds = [](int64_t micros) { return fmt::format("{:.3f}", static_cast<double>(micros) / 1000.0); };
+  return fmt::format(R"({{"alerts":{},"p50":{},"p99":{},"p999":{},"max":{}}})", total,
+                     milliseconds(quantile(buckets, 0.5)), milliseconds(quantile(buckets, 0.99)),
+                     milliseconds(quantile(buckets, 0.999)), milliseconds(buckets.empty() ? 0 : buckets.back().first));
+}
+
+}  // namespace alert_latency
 
 Status PaymentsCsvReader::open(const OperatorContext& context) {
   (void)context;
@@ -32,6 +81,7 @@ Result<bool> PaymentsCsvReader::pollNext(Output& out) {
       return Status::invalidArgument(fmt::format("{}:{}: {}", lines_.path(), line.number, parsed.status().message()));
     }
     if (!*parsed) continue;
+    row.ingestNs = ingestClockNanos();
     builder.append(row);
     recordsRead_ += 1;
   }
@@ -114,12 +164,18 @@ std::string StatsSink::render() const {
   };
   std::string json = fmt::format(R"({{"txns":{},"alerts":{},"late":{},"late_labels":{},"model_updates":{})",
                                  sum("txns"), sum("alerts"), sum("late"), sum("late_labels"), sum("model_updates"));
+  std::vector<std::pair<int64_t, int64_t>> latency;
   for (const auto& [name, value] : sums_) {
-    if (name != "txns" && name != "alerts" && name != "late" && name != "late_labels" && name != "model_updates") {
+    if (auto bound = alert_latency::parseCounterName(name)) {
+      if (value > 0) latency.emplace_back(*bound, value);
+    } else if (name != "txns" && name != "alerts" && name != "late" && name != "late_labels" &&
+               name != "model_updates") {
       json += fmt::format(R"(,"{}":{})", name, value);
     }
   }
   for (const auto& [name, text] : texts_) json += fmt::format(R"(,"{}":{})", name, text);
+  std::sort(latency.begin(), latency.end());
+  if (!latency.empty()) json += R"(,"latency_ms":)" + alert_latency::renderMilliseconds(latency);
   json += "}";
   return json;
 }

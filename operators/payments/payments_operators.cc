@@ -3,6 +3,7 @@
 
 #include <mutex>
 
+#include "operators/payments/generator_source.h"
 #include "operators/payments/payments_factories.h"
 #include "runtime/job/node_factory.h"
 
@@ -21,6 +22,7 @@ void registerPaymentsOperators() {
     registry.registerOperator("risk_rules", payments::planRulesNode);
     registry.registerSink("payments_stats", payments::planStatsSink);
   });
+  registerPaymentsGeneratorSource();
 }
 
 }  // namespace sluice

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "operators/payments/byte_codec.h"
+#include "operators/payments/payments_io.h"
 #include "runtime/state/key_context.h"
 #include "runtime/state/keyed_state_backend.h"
 
@@ -20,6 +21,17 @@ constexpr const char* kReorderBlob = "payments-reorder";
 constexpr const char* kAccountBufferBlob = "account-buffer";
 constexpr const char* kLearnerBlob = "online-learner";
 constexpr const char* kRulesBlob = "risk-rules";
+// Present ("1") in a snapshot taken after the operator's finish emitted its
+// counters: a restore from it must not emit them again, since the stats sink's
+// snapshot in the same checkpoint already holds them (they precede the
+// operator's end of stream, hence any later barrier).
+constexpr const char* kCountersEmittedBlob = "counters-emitted";
+
+bool countersEmittedIn(const OperatorSnapshot& snapshot) { return snapshot.blobs.count(kCountersEmittedBlob) > 0; }
+
+void markCountersEmitted(bool emitted, OperatorSnapshot& snapshot) {
+  if (emitted) snapshot.blobs[kCountersEmittedBlob] = std::string(1, '1');
+}
 
 std::vector<int> keyGroupsFor(const RecordBatch& batch, int keyColumn, int maxParallelism) {
   return keyGroupsOf(batch, {keyColumn}, maxParallelism);
@@ -108,6 +120,7 @@ Status Counters::emit(Output& out, const std::map<std::string, std::string>& tex
 // ---- ReorderOperator ----
 
 Status ReorderOperator::restoreState(const OperatorSnapshot& snapshot) {
+  countersEmitted_ = countersEmittedIn(snapshot);
   auto found = snapshot.blobs.find(kReorderBlob);
   if (found == snapshot.blobs.end()) return Status::OK();
   ByteReader reader(found->second, "reorder snapshot");
@@ -126,6 +139,7 @@ Status ReorderOperator::snapshotState(int64_t checkpointId, OperatorSnapshot& sn
   writer.putBytes(counters_.encode());
   writer.put(emittedWatermark_);
   snapshot.blobs[kReorderBlob] = std::move(blob);
+  markCountersEmitted(countersEmitted_, snapshot);
   return Status::OK();
 }
 
@@ -170,6 +184,8 @@ Status ReorderOperator::processWatermark(int64_t timestamp, Output& out) {
 }
 
 Status ReorderOperator::finish(Output& out) {
+  if (countersEmitted_) return Status::OK();
+  countersEmitted_ = true;
   counters_.add("txns", 0);
   counters_.add("late", 0);
   return counters_.emit(out);
@@ -352,12 +368,13 @@ Status ScoreOperator::finish(Output& out) {
   Counters counters;
   counters.add("model_updates", 0);
   counters.add("late_labels", 0);
-  return counters.emit(out, {{"final_model", modelToJson(*model_)}});
+  return counters.emit(out, {{"final_model", model_->toJson()}});
 }
 
 // ---- OnlineLearnerOperator ----
 
 Status OnlineLearnerOperator::restoreState(const OperatorSnapshot& snapshot) {
+  countersEmitted_ = countersEmittedIn(snapshot);
   auto found = snapshot.blobs.find(kLearnerBlob);
   if (found == snapshot.blobs.end()) return Status::OK();
   ByteReader reader(found->second, "online learner snapshot");
@@ -374,6 +391,7 @@ Status OnlineLearnerOperator::snapshotState(int64_t checkpointId, OperatorSnapsh
   writer.putBytes(buffer_.encode());
   writer.putBytes(learner_.encode());
   snapshot.blobs[kLearnerBlob] = std::move(blob);
+  markCountersEmitted(countersEmitted_, snapshot);
   return Status::OK();
 }
 
@@ -398,6 +416,8 @@ Status OnlineLearnerOperator::processWatermark(int64_t timestamp, Output& out) {
 }
 
 Status OnlineLearnerOperator::finish(Output& out) {
+  if (countersEmitted_) return Status::OK();
+  countersEmitted_ = true;
   Counters counters;
   counters.add("model_updates", learner_.modelUpdates());
   counters.add("late_labels", learner_.lateLabels());
@@ -407,6 +427,7 @@ Status OnlineLearnerOperator::finish(Output& out) {
 // ---- RulesOperator ----
 
 Status RulesOperator::restoreState(const OperatorSnapshot& snapshot) {
+  countersEmitted_ = countersEmittedIn(snapshot);
   auto found = snapshot.blobs.find(kRulesBlob);
   if (found == snapshot.blobs.end()) return Status::OK();
   return counters_.restore(found->second);
@@ -415,12 +436,14 @@ Status RulesOperator::restoreState(const OperatorSnapshot& snapshot) {
 Status RulesOperator::snapshotState(int64_t checkpointId, OperatorSnapshot& snapshot) {
   (void)checkpointId;
   snapshot.blobs[kRulesBlob] = counters_.encode();
+  markCountersEmitted(countersEmitted_, snapshot);
   return Status::OK();
 }
 
 Status RulesOperator::processBatch(int input, const RecordBatch& batch, Output& out) {
   (void)input;
   RecordBatchBuilder builder(alertSchema());
+  std::vector<int64_t> ingestTimes;
   for (int64_t i = 0; i < batch.numRows(); ++i) {
     PaymentRow row = readPaymentRow(batch, i);
     if (!row.isTransaction()) continue;
@@ -461,11 +484,19 @@ Status RulesOperator::processBatch(int input, const RecordBatch& batch, Output& 
     integer(f.merchantTx24h);
     integer(f.merchantFraud30d);
     integer(f.merchantTx30d);
+    if (row.ingestNs > 0) ingestTimes.push_back(row.ingestNs);
   }
-  return emitIfAny(out, builder.finish());
+  RecordBatch alerts = builder.finish();
+  // In-engine latency: the alert sink is chained after this stage, so this
+  // moment is when the alerts reach it (before any checkpoint commit).
+  const int64_t now = ingestClockNanos();
+  for (int64_t ingest : ingestTimes) counters_.add(alert_latency::counterName((now - ingest) / 1000));
+  return emitIfAny(out, std::move(alerts));
 }
 
 Status RulesOperator::finish(Output& out) {
+  if (countersEmitted_) return Status::OK();
+  countersEmitted_ = true;
   counters_.add("alerts", 0);
   return counters_.emit(out);
 }

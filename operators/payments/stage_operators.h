@@ -17,6 +17,7 @@
 #include "operators/payments/online_learner.h"
 #include "operators/payments/risk_model.h"
 #include "operators/payments/rule_set.h"
+#include "operators/payments/scoring_model.h"
 #include "runtime/task/operator.h"
 
 namespace sluice::payments {
@@ -32,6 +33,9 @@ const SchemaPtr& statsSchema();
 const SchemaPtr& alertSchema();
 
 /// Named counters kept in operator snapshots and emitted on "stats" at finish.
+/// The stages emit them once per job: a snapshot taken after finish records
+/// that, and a restore from it (the job's input had ended; the runtime calls
+/// finish again) emits nothing, so the stats sink never counts twice.
 class Counters {
  public:
   void add(const std::string& name, int64_t amount = 1) { values_[name] += amount; }
@@ -67,6 +71,7 @@ class ReorderOperator final : public Operator {
   RecordBatchBuilder late_{lateRecordSchema()};
   Counters counters_;
   int64_t emittedWatermark_ = kMinWatermark;
+  bool countersEmitted_ = false;  // finish ran; restored from a snapshot taken after it
 };
 
 /// Value state of one key of a keyed stage, as a blob (the stage's encoded
@@ -140,17 +145,17 @@ class AccountStageOperator final : public Operator {
 };
 
 /// `risk_score` (F1, stateless, chained after the account stage): scores T
-/// rows with a fixed LogisticModel (model_version 0) and drops L rows.
-/// Subtask 0 reports final_model (the fixed model) at finish.
+/// rows with a fixed ScoringModel, logreg-v1 or XGBoost (model_version 0),
+/// and drops L rows. Subtask 0 reports final_model (the fixed model) at finish.
 class ScoreOperator final : public Operator {
  public:
-  explicit ScoreOperator(std::shared_ptr<const LogisticModel> model) : model_(std::move(model)) {}
+  explicit ScoreOperator(std::shared_ptr<const ScoringModel> model) : model_(std::move(model)) {}
   Status open(const OperatorContext& context) override;
   Status processBatch(int input, const RecordBatch& batch, Output& out) override;
   Status finish(Output& out) override;
 
  private:
-  std::shared_ptr<const LogisticModel> model_;
+  std::shared_ptr<const ScoringModel> model_;
   int subtaskIndex_ = 0;
 };
 
@@ -173,10 +178,13 @@ class OnlineLearnerOperator final : public Operator {
  private:
   SequenceBuffer buffer_;
   OnlineLearner learner_;
+  bool countersEmitted_ = false;  // finish ran; restored from a snapshot taken after it
 };
 
 /// `risk_rules` (stateless but for its counter): evaluates the RuleSet on each
-/// scored T row and emits one alert per BLOCK or REVIEW decision. Counter: alerts.
+/// scored T row and emits one alert per BLOCK or REVIEW decision. Counters:
+/// alerts, and each alert's in-engine latency (ingest_ns to emission into the
+/// chained alert sink) as alert_latency buckets.
 class RulesOperator final : public Operator {
  public:
   explicit RulesOperator(std::shared_ptr<const RuleSet> rules) : rules_(std::move(rules)) {}
@@ -188,6 +196,7 @@ class RulesOperator final : public Operator {
  private:
   std::shared_ptr<const RuleSet> rules_;
   Counters counters_;
+  bool countersEmitted_ = false;  // finish ran; restored from a snapshot taken after it
 };
 
 }  // namespace sluice::payments

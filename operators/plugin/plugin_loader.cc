@@ -184,6 +184,13 @@ Result<std::shared_ptr<const LoadedPlugin>> PluginLoader::load(const std::string
         fmt::format("plugin '{}': '{}' changed since this process loaded it; restart the process to load the new build",
                     name, canonical));
   }
+  // The same build under another path (an uploaded copy stored by content hash): load each version once.
+  for (const auto& [loadedPath, loaded] : byPath_) {
+    if (loaded->contentHash() == contentHash) {
+      byPath_.emplace(canonical, loaded);
+      return loaded;
+    }
+  }
 
   LibraryHandle handle(dlopen(canonical.c_str(), RTLD_NOW | RTLD_LOCAL));
   if (handle.get() == nullptr) {
@@ -261,6 +268,23 @@ Result<std::map<std::string, std::shared_ptr<const LoadedPlugin>>> loadJobPlugin
     std::filesystem::path path(reference.path);
     if (path.is_relative() && !workingDirectory.empty()) path = std::filesystem::path(workingDirectory) / path;
     SLUICE_ASSIGN_OR_RETURN(auto plugin, PluginLoader::instance().load(reference.name, path.string()));
+    plugins.emplace(reference.name, std::move(plugin));
+  }
+  return plugins;
+}
+
+Result<std::map<std::string, std::shared_ptr<const LoadedPlugin>>> loadJobPlugins(
+    const JobSpec& job, const std::string& workingDirectory, const std::map<std::string, std::string>& localFiles) {
+  (void)workingDirectory;
+  std::map<std::string, std::shared_ptr<const LoadedPlugin>> plugins;
+  for (const PluginRef& reference : job.plugins) {
+    auto found = localFiles.find(reference.name);
+    if (found == localFiles.end()) {
+      return Status::invalidArgument("plugin '" + reference.name + "' (" + reference.path +
+                                     ") was not uploaded with the job; submit it with the sluice client, which "
+                                     "uploads the files the job's plugins: section names");
+    }
+    SLUICE_ASSIGN_OR_RETURN(auto plugin, PluginLoader::instance().load(reference.name, found->second));
     plugins.emplace(reference.name, std::move(plugin));
   }
   return plugins;

@@ -45,7 +45,9 @@ class LoadedPlugin {
   std::vector<std::string> aggregates_;
 };
 
-/// Loads plugins, once per canonical path per process. Libraries are never
+/// Loads plugins, once per build per process (a copy of a loaded library under
+/// another path, e.g. an uploaded plugin stored by content hash, is the same
+/// plugin). Libraries are never
 /// unloaded: operators, functions and aggregates they created may live as long
 /// as the process. A library whose file changed after it was loaded is refused
 /// (a process cannot load two builds of one path); restart the process.
@@ -82,7 +84,12 @@ class PluginLoader {
 
 /// Loads every plugin of `job.plugins`, relative paths resolved against
 /// `workingDirectory` (the process's when empty); returns them by job name.
-/// The first failure is returned, prefixed with nothing but the plugin's name.
+/// With `localFiles` (plugin name → a file this process stored, e.g. an
+/// uploaded library kept under its content hash), every plugin must be there
+/// and the job's paths are not used. The first failure is returned, naming the
+/// plugin.
+Result<std::map<std::string, std::shared_ptr<const LoadedPlugin>>> loadJobPlugins(
+    const JobSpec& job, const std::string& workingDirectory, const std::map<std::string, std::string>& localFiles);
 Result<std::map<std::string, std::shared_ptr<const LoadedPlugin>>> loadJobPlugins(const JobSpec& job,
                                                                                   const std::string& workingDirectory);
 

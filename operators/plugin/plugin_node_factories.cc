@@ -86,7 +86,10 @@ Result<std::vector<int>> keyColumnsOf(const OptionReader& reader, const std::vec
 Result<std::shared_ptr<const LoadedPlugin>> findPlugin(const OptionReader& reader, const PlanContext& context,
                                                        const std::string& name) {
   if (context.job == nullptr) return reader.error("plugins need the job spec in the plan context");
-  SLUICE_ASSIGN_OR_RETURN(auto plugins, loadJobPlugins(*context.job, context.workingDirectory));
+  SLUICE_ASSIGN_OR_RETURN(auto plugins,
+                          context.pluginFiles != nullptr
+                              ? loadJobPlugins(*context.job, context.workingDirectory, *context.pluginFiles)
+                              : loadJobPlugins(*context.job, context.workingDirectory));
   auto it = plugins.find(name);
   if (it == plugins.end()) {
     std::vector<std::string> declared;

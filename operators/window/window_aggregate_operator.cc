@@ -125,22 +125,23 @@ Status WindowAggregateOperator::open(const OperatorContext& context) {
   } else {
     SLUICE_ASSIGN_OR_RETURN(windowState_, store_->registerState("window-slices", StateKind::kMap));
   }
-  SLUICE_RETURN_NOT_OK(timers_.open(store_.get(), "window-timers"));
   // Restored state is in the store, not in the caches: every stored entry has a pending timer (its
   // window's fire or cleanup), so the timers tell which slices, and until when sessions, may be stored.
-  slices_.clear();
+  keys_.clear();
+  cachedSlices_ = 0;
   sessions_.clear();
   storedSlices_.clear();
   storedSessionsUntil_ = kMinWatermark;
-  int64_t lastEnd = kMinWatermark;
-  timers_.forEach([&](const WindowTimer& timer) {
-    storedSessionsUntil_ = std::max(storedSessionsUntil_, timer.time);
-    if (window.isSession() || timer.window == lastEnd) return;
-    lastEnd = timer.window;
-    for (int64_t slice = timer.window - window.size; slice < timer.window; slice += window.sliceSize()) {
-      storedSlices_.insert(slice);
-    }
-  });
+  if (window.isSession()) {
+    SLUICE_RETURN_NOT_OK(timers_.open(store_.get(), "window-timers"));
+    timers_.forEach(
+        [&](const WindowTimer& timer) { storedSessionsUntil_ = std::max(storedSessionsUntil_, timer.time); });
+  } else {
+    SLUICE_RETURN_NOT_OK(sliceTimers_.open(store_.get(), "window-timers"));
+    sliceTimers_.forEachWindow([&](int64_t, TimerKind, int64_t end) {
+      for (int64_t slice = end - window.size; slice < end; slice += window.sliceSize()) storedSlices_.insert(slice);
+    });
+  }
   output_ = std::make_unique<RecordBatchBuilder>(program_->outputSchema(), program_->outputEventTimeIndex());
   keyBuilders_.clear();
   for (size_t i = 0; i < program_->keyColumns().size(); ++i) keyBuilders_.push_back(&output_->column(i));
@@ -154,40 +155,45 @@ Status WindowAggregateOperator::snapshotState(int64_t checkpointId, OperatorSnap
   return Status::OK();
 }
 
-Status WindowAggregateOperator::flushToStore() {
-  for (auto& [cacheKey, entry] : slices_) {
-    if (!entry.dirty) continue;
-    const std::string_view view = cacheKey;
-    SLUICE_RETURN_NOT_OK(store_->put(
-        StateKey{windowState_, entry.keyGroup, view.substr(0, view.size() - 8), view.substr(view.size() - 8)},
-        encodeAccumulators(entry.accumulators)));
-    entry.dirty = false;
-    entry.persisted = true;
+Status WindowAggregateOperator::writeSlices(std::string_view key, KeyEntry& entry) {
+  const size_t numAggregates = program_->aggregates().size();
+  std::string userKey;
+  for (size_t i = 0; i < entry.slices.size(); ++i) {
+    SliceState& slice = entry.slices[i];
+    if (!slice.dirty) continue;
+    accumulators_.assign(entry.accumulators.begin() + static_cast<std::ptrdiff_t>(i * numAggregates),
+                         entry.accumulators.begin() + static_cast<std::ptrdiff_t>((i + 1) * numAggregates));
+    userKey.clear();
+    appendInt64BigEndianOrdered(userKey, slice.start);
+    SLUICE_RETURN_NOT_OK(
+        store_->put(StateKey{windowState_, entry.keyGroup, key, userKey}, encodeAccumulators(accumulators_)));
+    slice.dirty = false;
+    slice.persisted = true;
   }
+  return Status::OK();
+}
+
+Status WindowAggregateOperator::flushToStore() {
+  for (auto& [key, entry] : keys_) SLUICE_RETURN_NOT_OK(writeSlices(key, entry));
   for (auto& [key, entry] : sessions_) {
     if (!entry.dirty) continue;
     SLUICE_RETURN_NOT_OK(storeSessions(entry.keyGroup, key, entry.sessions));
     entry.dirty = false;
     entry.persisted = true;
   }
-  return timers_.flush();
+  return program_->window().isSession() ? timers_.flush() : sliceTimers_.flush();
 }
 
 Status WindowAggregateOperator::evictIfFull() {
-  if (slices_.size() > cacheCapacity_) {
-    // Evict about half, in hash order (no recency bookkeeping on the hot path).
+  if (cachedSlices_ > cacheCapacity_) {
+    // Evict whole keys until about half remains, in hash order (no recency bookkeeping on the hot path).
     const size_t target = cacheCapacity_ / 2;
-    for (auto it = slices_.begin(); it != slices_.end() && slices_.size() > target;) {
-      SliceEntry& entry = it->second;
-      const std::string_view view = it->first;
-      const std::string_view userKey = view.substr(view.size() - 8);
-      if (entry.dirty) {
-        SLUICE_RETURN_NOT_OK(
-            store_->put(StateKey{windowState_, entry.keyGroup, view.substr(0, view.size() - 8), userKey},
-                        encodeAccumulators(entry.accumulators)));
-      }
-      storedSlices_.insert(readInt64BigEndianOrdered(userKey.data()));
-      it = slices_.erase(it);
+    for (auto it = keys_.begin(); it != keys_.end() && cachedSlices_ > target;) {
+      KeyEntry& entry = it->second;
+      SLUICE_RETURN_NOT_OK(writeSlices(it->first, entry));
+      for (const SliceState& slice : entry.slices) storedSlices_.insert(slice.start);
+      cachedSlices_ -= entry.slices.size();
+      it = keys_.erase(it);
     }
   }
   if (sessions_.size() > cacheCapacity_) {
@@ -257,21 +263,48 @@ Status WindowAggregateOperator::processBatch(int input, const RecordBatch& batch
   return flushOutput(out);
 }
 
-Result<WindowAggregateOperator::SliceEntry*> WindowAggregateOperator::findSlice(int keyGroup,
-                                                                                std::string_view cacheKey) {
-  auto it = slices_.find(cacheKey);
-  if (it != slices_.end()) return &it->second;
-  const std::string_view userKey = cacheKey.substr(cacheKey.size() - 8);
-  if (!storedSlices_.contains(readInt64BigEndianOrdered(userKey.data()))) return nullptr;
-  SLUICE_ASSIGN_OR_RETURN(
-      std::optional<std::string> stored,
-      store_->get(StateKey{windowState_, keyGroup, cacheKey.substr(0, cacheKey.size() - 8), userKey}));
-  if (!stored.has_value()) return nullptr;
-  SliceEntry entry;
-  entry.keyGroup = keyGroup;
-  entry.persisted = true;
-  SLUICE_RETURN_NOT_OK(decodeAccumulators(*stored, program_->aggregates().size(), entry.accumulators));
-  return &slices_.emplace(std::string(cacheKey), std::move(entry)).first->second;
+Result<WindowAggregateOperator::KeyEntry*> WindowAggregateOperator::findKey(int keyGroup, std::string_view key,
+                                                                            bool create) {
+  auto it = keys_.find(key);
+  if (it != keys_.end()) return &it->second;
+  KeyEntry loaded;
+  loaded.keyGroup = keyGroup;
+  if (!storedSlices_.empty()) {
+    // The key may have been evicted or restored: load every slice the store may hold for it.
+    const size_t numAggregates = program_->aggregates().size();
+    std::string userKey;
+    for (int64_t start : storedSlices_) {
+      userKey.clear();
+      appendInt64BigEndianOrdered(userKey, start);
+      SLUICE_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                              store_->get(StateKey{windowState_, keyGroup, key, userKey}));
+      if (!stored.has_value()) continue;
+      SLUICE_RETURN_NOT_OK(decodeAccumulators(*stored, numAggregates, otherAccumulators_));
+      loaded.slices.push_back(SliceState{start, false, true});
+      for (std::string& accumulator : otherAccumulators_) loaded.accumulators.push_back(std::move(accumulator));
+    }
+  }
+  if (loaded.slices.empty() && !create) return nullptr;
+  cachedSlices_ += loaded.slices.size();
+  return &keys_.emplace(std::string(key), std::move(loaded)).first->second;
+}
+
+size_t WindowAggregateOperator::findOrAddSlice(KeyEntry& entry, int64_t start, bool& created) {
+  // Slices mostly arrive in time order: search from the back.
+  size_t index = entry.slices.size();
+  while (index > 0 && entry.slices[index - 1].start > start) --index;
+  if (index > 0 && entry.slices[index - 1].start == start) {
+    created = false;
+    return index - 1;
+  }
+  created = true;
+  const auto& aggregates = program_->aggregates();
+  entry.slices.insert(entry.slices.begin() + static_cast<std::ptrdiff_t>(index), SliceState{start, false, false});
+  const auto position = entry.accumulators.begin() + static_cast<std::ptrdiff_t>(index * aggregates.size());
+  auto inserted = entry.accumulators.insert(position, aggregates.size(), std::string());
+  for (size_t i = 0; i < aggregates.size(); ++i) aggregates[i].function->createAccumulator(inserted[i]);
+  ++cachedSlices_;
+  return index;
 }
 
 Status WindowAggregateOperator::processSlicedBatch(const RecordBatch& batch, std::vector<uint8_t>& late,
@@ -280,8 +313,11 @@ Status WindowAggregateOperator::processSlicedBatch(const RecordBatch& batch, std
   const int64_t lateness = program_->allowedLateness();
   const int64_t* times = batch.eventTimes();
   const auto& aggregates = program_->aggregates();
+  const size_t numAggregates = aggregates.size();
+  const int32_t numRows = static_cast<int32_t>(batch.numRows());
+  rowSlices_.resize(static_cast<size_t>(numRows));
   groups_.clear();
-  for (int32_t row = 0; row < static_cast<int32_t>(batch.numRows()); ++row) {
+  for (int32_t row = 0; row < numRows; ++row) {
     const int64_t time = times[row];
     const int64_t lastStart = window.lastWindowStart(time);
     if (time >= lastStart + window.size) continue;  // between the windows of a hop with slide > size
@@ -289,39 +325,51 @@ Status WindowAggregateOperator::processSlicedBatch(const RecordBatch& batch, std
       late[row] = 1;
       continue;
     }
+    rowSlices_[row] = window.sliceStart(time);
     scratch_.clear();
     encodeRow(batch, row, program_->keyColumns(), scratch_);
-    appendInt64BigEndianOrdered(scratch_, window.sliceStart(time));
     groups_.add(scratch_, row);
   }
   groups_.finish();
 
   for (size_t group = 0; group < groups_.size(); ++group) {
-    const std::string_view groupKey = groups_.key(group);
-    const std::string_view key = groupKey.substr(0, groupKey.size() - 8);
-    const int64_t slice = readInt64BigEndianOrdered(groupKey.data() + groupKey.size() - 8);
+    const std::string_view key = groups_.key(group);
     const int keyGroup = keyGroupOfRow(groups_.firstRow(group));
-    SLUICE_ASSIGN_OR_RETURN(SliceEntry * entry, findSlice(keyGroup, groupKey));
-    const bool created = entry == nullptr;
-    if (created) {
-      entry = &slices_.try_emplace(std::string(groupKey)).first->second;
-      entry->keyGroup = keyGroup;
-      entry->accumulators.resize(aggregates.size());
-      for (size_t i = 0; i < aggregates.size(); ++i) aggregates[i].function->createAccumulator(entry->accumulators[i]);
+    SLUICE_ASSIGN_OR_RETURN(KeyEntry * entry, findKey(keyGroup, key, /*create=*/true));
+    std::span<const int32_t> rows = groups_.rows(group);
+    const int64_t firstSlice = rowSlices_[rows.front()];
+    const bool oneSlice =
+        std::all_of(rows.begin(), rows.end(), [&](int32_t row) { return rowSlices_[row] == firstSlice; });
+    if (!oneSlice) {
+      // Split by slice, keeping arrival order within each slice.
+      sortedRows_.assign(rows.begin(), rows.end());
+      std::stable_sort(sortedRows_.begin(), sortedRows_.end(),
+                       [&](int32_t a, int32_t b) { return rowSlices_[a] < rowSlices_[b]; });
+      rows = sortedRows_;
     }
-    const std::span<const int32_t> rows = groups_.rows(group);
-    for (size_t i = 0; i < aggregates.size(); ++i) {
-      aggregates[i].function->add(entry->accumulators[i], AggregateInput{arguments_[i].get(), times}, rows);
-    }
-    entry->dirty = true;
-    if (created) SLUICE_RETURN_NOT_OK(registerSliceTimers(keyGroup, key, slice));
-    // Windows of this slice that already fired but are within the allowed lateness fire again.
-    if (lateness > 0) {
-      for (int64_t start = window.firstWindowStartOfSlice(slice); start <= window.lastWindowStart(slice);
-           start += window.slide) {
-        const int64_t end = start + window.size;
-        if (end - 1 <= watermark_ && saturatingAdd(end - 1, lateness) > watermark_) {
-          refire.emplace(keyGroup, std::string(key), end);
+    for (size_t begin = 0; begin < rows.size();) {
+      const int64_t slice = rowSlices_[rows[begin]];
+      size_t next = begin + 1;
+      while (next < rows.size() && rowSlices_[rows[next]] == slice) ++next;
+      const std::span<const int32_t> sliceRows = rows.subspan(begin, next - begin);
+      begin = next;
+
+      bool created = false;
+      const size_t index = findOrAddSlice(*entry, slice, created);
+      std::string* accumulators = entry->accumulators.data() + index * numAggregates;
+      for (size_t i = 0; i < numAggregates; ++i) {
+        aggregates[i].function->add(accumulators[i], AggregateInput{arguments_[i].get(), times}, sliceRows);
+      }
+      entry->slices[index].dirty = true;
+      if (created) registerSliceTimers(*entry, index, key);
+      // Windows of this slice that already fired but are within the allowed lateness fire again.
+      if (lateness > 0) {
+        for (int64_t start = window.firstWindowStartOfSlice(slice); start <= window.lastWindowStart(slice);
+             start += window.slide) {
+          const int64_t end = start + window.size;
+          if (end - 1 <= watermark_ && saturatingAdd(end - 1, lateness) > watermark_) {
+            refire.emplace(keyGroup, std::string(key), end);
+          }
         }
       }
     }
@@ -329,64 +377,84 @@ Status WindowAggregateOperator::processSlicedBatch(const RecordBatch& batch, std
   return Status::OK();
 }
 
-Status WindowAggregateOperator::registerSliceTimers(int keyGroup, std::string_view key, int64_t slice) {
+void WindowAggregateOperator::registerSliceTimers(const KeyEntry& entry, size_t index, std::string_view key) {
   const WindowSpec& window = program_->window();
+  const int64_t slice = entry.slices[index].start;
   const int64_t lastStart = window.lastWindowStart(slice);
   for (int64_t start = window.firstWindowStartOfSlice(slice); start <= lastStart; start += window.slide) {
     const int64_t end = start + window.size;
-    if (end - 1 > watermark_) SLUICE_RETURN_NOT_OK(timers_.add(end - 1, TimerKind::kFire, keyGroup, key, end));
+    if (end - 1 <= watermark_) continue;
+    // Another slice of the key in this window registered its (still pending) timer when it was created.
+    bool registered = false;
+    for (size_t other = 0; other < entry.slices.size() && !registered; ++other) {
+      registered = other != index && entry.slices[other].start >= start && entry.slices[other].start < end;
+    }
+    if (!registered) sliceTimers_.add(end - 1, TimerKind::kFire, end, entry.keyGroup, key);
   }
   // The slice is dropped with the last window containing it (by its fire timer when there is no lateness).
   const int64_t lateness = program_->allowedLateness();
   if (lateness > 0) {
     const int64_t lastEnd = lastStart + window.size;
     const int64_t cleanup = saturatingAdd(lastEnd - 1, lateness);
-    if (cleanup > watermark_) SLUICE_RETURN_NOT_OK(timers_.add(cleanup, TimerKind::kCleanup, keyGroup, key, lastEnd));
+    if (cleanup > watermark_) sliceTimers_.add(cleanup, TimerKind::kCleanup, lastEnd, entry.keyGroup, key);
   }
-  return Status::OK();
 }
 
 Status WindowAggregateOperator::emitSlicedWindow(int keyGroup, std::string_view key, int64_t end) {
-  const WindowSpec& window = program_->window();
+  SLUICE_ASSIGN_OR_RETURN(KeyEntry * entry, findKey(keyGroup, key, /*create=*/false));
+  if (entry == nullptr) return Status::OK();
+  return emitSlicedWindow(*entry, key, end);
+}
+
+Status WindowAggregateOperator::emitSlicedWindow(const KeyEntry& entry, std::string_view key, int64_t end) {
   const auto& aggregates = program_->aggregates();
-  const int64_t start = end - window.size;
-  const int64_t sliceSize = window.sliceSize();
+  const size_t numAggregates = aggregates.size();
+  const int64_t start = end - program_->window().size;
   bool found = false;
-  for (int64_t slice = start; slice < end; slice += sliceSize) {
-    lookupKey_.assign(key);
-    appendInt64BigEndianOrdered(lookupKey_, slice);
-    SLUICE_ASSIGN_OR_RETURN(SliceEntry * entry, findSlice(keyGroup, lookupKey_));
-    if (entry == nullptr) continue;
+  for (size_t index = 0; index < entry.slices.size(); ++index) {
+    const int64_t slice = entry.slices[index].start;
+    if (slice < start) continue;
+    if (slice >= end) break;
+    const auto first = entry.accumulators.begin() + static_cast<std::ptrdiff_t>(index * numAggregates);
     if (!found) {
-      accumulators_ = entry->accumulators;
+      accumulators_.assign(first, first + static_cast<std::ptrdiff_t>(numAggregates));
       found = true;
       continue;
     }
-    for (size_t i = 0; i < aggregates.size(); ++i)
-      aggregates[i].function->merge(accumulators_[i], entry->accumulators[i]);
+    for (size_t i = 0; i < numAggregates; ++i) aggregates[i].function->merge(accumulators_[i], first[i]);
   }
   if (!found) return Status::OK();
   return appendResult(key, accumulators_, start, end);
 }
 
-Status WindowAggregateOperator::cleanupSlicedWindow(int keyGroup, std::string_view key, int64_t end) {
+Status WindowAggregateOperator::cleanupSlicedWindow(KeyCache::iterator it, int64_t end) {
   const WindowSpec& window = program_->window();
+  const size_t numAggregates = program_->aggregates().size();
   const int64_t start = end - window.size;
   const int64_t exclusiveEnd = start + std::min(window.slide, window.size);
-  for (int64_t slice = start; slice < exclusiveEnd; slice += window.sliceSize()) {
-    lookupKey_.assign(key);
-    appendInt64BigEndianOrdered(lookupKey_, slice);
-    auto it = slices_.find(std::string_view(lookupKey_));
-    bool stored = storedSlices_.contains(slice);
-    if (it != slices_.end()) {
-      stored = stored || it->second.persisted;
-      slices_.erase(it);
+  KeyEntry& entry = it->second;
+  const std::string_view key = it->first;
+  // Slices before `start` belong to no pending window either (they were dropped by earlier timers).
+  size_t erase = 0;
+  std::string userKey;
+  while (erase < entry.slices.size() && entry.slices[erase].start < exclusiveEnd) {
+    const SliceState& slice = entry.slices[erase];
+    if (slice.persisted) {
+      userKey.clear();
+      appendInt64BigEndianOrdered(userKey, slice.start);
+      SLUICE_RETURN_NOT_OK(store_->remove(StateKey{windowState_, entry.keyGroup, key, userKey}));
     }
-    if (stored) {
-      const std::string_view userKey = std::string_view(lookupKey_).substr(lookupKey_.size() - 8);
-      SLUICE_RETURN_NOT_OK(store_->remove(StateKey{windowState_, keyGroup, key, userKey}));
-    }
+    ++erase;
   }
+  if (erase == 0) return Status::OK();
+  cachedSlices_ -= erase;
+  if (erase == entry.slices.size()) {
+    keys_.erase(it);
+    return Status::OK();
+  }
+  entry.slices.erase(entry.slices.begin(), entry.slices.begin() + static_cast<std::ptrdiff_t>(erase));
+  entry.accumulators.erase(entry.accumulators.begin(),
+                           entry.accumulators.begin() + static_cast<std::ptrdiff_t>(erase * numAggregates));
   return Status::OK();
 }
 
@@ -600,19 +668,33 @@ Status WindowAggregateOperator::flushOutput(Output& out) {
 
 Status WindowAggregateOperator::processWatermark(int64_t timestamp, Output& out) {
   watermark_ = std::max(watermark_, timestamp);
-  const bool session = program_->window().isSession();
   const bool dropOnFire = program_->allowedLateness() == 0;
-  while (true) {
-    SLUICE_ASSIGN_OR_RETURN(std::optional<WindowTimer> timer, timers_.popDue(watermark_));
-    if (!timer.has_value()) break;
-    if (output_->numRows() >= kMaxOutputRows) SLUICE_RETURN_NOT_OK(flushOutput(out));
-    const bool fire = timer->kind == TimerKind::kFire;
-    if (session) {
+  if (program_->window().isSession()) {
+    while (true) {
+      SLUICE_ASSIGN_OR_RETURN(std::optional<WindowTimer> timer, timers_.popDue(watermark_));
+      if (!timer.has_value()) break;
+      if (output_->numRows() >= kMaxOutputRows) SLUICE_RETURN_NOT_OK(flushOutput(out));
+      const bool fire = timer->kind == TimerKind::kFire;
       SLUICE_RETURN_NOT_OK(fireSession(timer->keyGroup, timer->key, timer->window, fire, !fire || dropOnFire));
-      continue;
     }
-    if (fire) SLUICE_RETURN_NOT_OK(emitSlicedWindow(timer->keyGroup, timer->key, timer->window));
-    if (!fire || dropOnFire) SLUICE_RETURN_NOT_OK(cleanupSlicedWindow(timer->keyGroup, timer->key, timer->window));
+  } else {
+    while (true) {
+      SLUICE_ASSIGN_OR_RETURN(bool due, sliceTimers_.popDue(watermark_, dueTimers_));
+      if (!due) break;
+      const bool fire = dueTimers_.kind == TimerKind::kFire;
+      const int64_t end = dueTimers_.window;
+      for (const WindowTimerBuckets::KeyTimer& timer : dueTimers_.keys) {
+        auto it = keys_.find(std::string_view(timer.key));
+        if (it == keys_.end()) {
+          SLUICE_ASSIGN_OR_RETURN(KeyEntry * loaded, findKey(timer.keyGroup, timer.key, /*create=*/false));
+          if (loaded == nullptr) continue;
+          it = keys_.find(std::string_view(timer.key));
+        }
+        if (output_->numRows() >= kMaxOutputRows) SLUICE_RETURN_NOT_OK(flushOutput(out));
+        if (fire) SLUICE_RETURN_NOT_OK(emitSlicedWindow(it->second, it->first, end));
+        if (!fire || dropOnFire) SLUICE_RETURN_NOT_OK(cleanupSlicedWindow(it, end));
+      }
+    }
   }
   // Every timer up to the watermark ran, so stored entries that old were loaded and dropped.
   firedUntil_ = watermark_;

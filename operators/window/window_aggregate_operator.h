@@ -89,15 +89,18 @@ class WindowAggregateProgram {
 /// in the operator snapshot blob "window-state"):
 /// - tumble/hop: map state "window-slices": key → (slice start → accumulators);
 /// - session: value state "window-sessions": key → the key's open sessions;
-/// - "window-timers": pending fire/cleanup timers (WindowTimerService).
+/// - "window-timers": pending fire/cleanup timers (WindowTimerBuckets for
+///   slices, WindowTimerService for sessions; both use the same layout).
 ///
-/// Caching: hot (key, slice) accumulators and (key → sessions) entries live in
-/// a bounded in-memory cache in front of the store (at most `cacheCapacity`
-/// entries of each kind; beyond it about half are written back and evicted),
-/// so a batch touches the backend only for entries evicted or restored. Timers
-/// are in memory, ordered by time, so firing visits only due windows. Dirty
-/// entries and timer changes are written to the store by snapshotState, so the
-/// store holds the complete state when it returns.
+/// Caching: each key's slices (tumble/hop) or open sessions are kept decoded
+/// in a bounded in-memory cache in front of the store, indexed by key (at most
+/// about `cacheCapacity` slices, or keys with sessions; beyond it about half
+/// are written back and evicted, whole keys at a time), so a batch touches the
+/// backend only for keys evicted or restored, and firing a window finds all of
+/// a key's slices with one lookup. Timers are in memory, ordered by time (for
+/// slices one bucket of keys per window end), so firing visits only due
+/// windows. Dirty entries and timer changes are written to the store by
+/// snapshotState, so the store holds the complete state when it returns.
 ///
 /// Firing: a window [start, end) fires when the watermark reaches end - 1 and
 /// its state is dropped when it reaches end - 1 + allowed lateness. A record
@@ -107,7 +110,7 @@ class WindowAggregateProgram {
 /// Thread-safety: one task thread (the operator contract).
 class WindowAggregateOperator final : public Operator {
  public:
-  /// Default bound of each in-memory cache, in entries.
+  /// Default bound of the in-memory cache: slices (tumble/hop) or keys (sessions).
   static constexpr size_t kDefaultCacheCapacity = size_t{1} << 18;
 
   explicit WindowAggregateOperator(std::shared_ptr<const WindowAggregateProgram> program,
@@ -126,11 +129,17 @@ class WindowAggregateOperator final : public Operator {
     std::string accumulators;  // encodeAccumulators form
   };
   using WindowRef = std::tuple<int, std::string, int64_t>;  // key group, key, window end
-  /// A cached (key, slice) accumulator list.
-  struct SliceEntry {
-    int keyGroup = 0;
+  /// One slice of a cached key; its accumulators live in KeyEntry::accumulators.
+  struct SliceState {
+    int64_t start = 0;
     bool dirty = false;      // changed since last written to the store
     bool persisted = false;  // the store holds a (possibly older) copy
+  };
+  /// A key's slices, all of them (a key is loaded and evicted whole), sorted by
+  /// start; slice i's accumulators are accumulators[i * n, (i + 1) * n) for n aggregates.
+  struct KeyEntry {
+    int keyGroup = 0;
+    std::vector<SliceState> slices;
     std::vector<std::string> accumulators;
   };
   /// A key's cached open sessions (sorted by start).
@@ -144,20 +153,26 @@ class WindowAggregateOperator final : public Operator {
     using is_transparent = void;
     size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
   };
-  /// Cache key: the encoded record key followed by the slice start (8 bytes, order-preserving).
-  using SliceCache = std::unordered_map<std::string, SliceEntry, StringHash, std::equal_to<>>;
+  /// Cache key: the encoded record key.
+  using KeyCache = std::unordered_map<std::string, KeyEntry, StringHash, std::equal_to<>>;
   using SessionCache = std::unordered_map<std::string, SessionEntry, StringHash, std::equal_to<>>;
 
   Status evaluateArguments(const RecordBatch& batch);
   Status processSlicedBatch(const RecordBatch& batch, std::vector<uint8_t>& late, std::set<WindowRef>& refire);
   Status processSessionBatch(const RecordBatch& batch, std::vector<uint8_t>& late, std::set<WindowRef>& refire);
-  Status registerSliceTimers(int keyGroup, std::string_view key, int64_t slice);
-  /// The cached entry of `cacheKey` (key + slice), loaded from the store when
-  /// it may hold it; null when the slice has no state for the key.
-  Result<SliceEntry*> findSlice(int keyGroup, std::string_view cacheKey);
+  /// Adds timers for the windows of new slice `entry.slices[index]` that no other slice of the key has.
+  void registerSliceTimers(const KeyEntry& entry, size_t index, std::string_view key);
+  /// The cached slices of `key`, loaded from the store when it may hold some;
+  /// null when the key has none (an empty entry is created when `create`).
+  Result<KeyEntry*> findKey(int keyGroup, std::string_view key, bool create);
+  /// The index of slice `start` in `entry`, inserted (empty accumulators) when
+  /// missing; `created` tells which.
+  size_t findOrAddSlice(KeyEntry& entry, int64_t start, bool& created);
   /// Appends the result of window [end - size, end) of `key` to the output builder (if it has slices).
+  Status emitSlicedWindow(const KeyEntry& entry, std::string_view key, int64_t end);
   Status emitSlicedWindow(int keyGroup, std::string_view key, int64_t end);
-  Status cleanupSlicedWindow(int keyGroup, std::string_view key, int64_t end);
+  /// Drops the slices no window after [end - size, end) uses; erases the key when it has none left.
+  Status cleanupSlicedWindow(KeyCache::iterator entry, int64_t end);
   /// The key's cached sessions, loaded from the store when it may hold them; null when none.
   Result<SessionEntry*> findSessions(int keyGroup, std::string_view key);
   /// Replaces the key's sessions (`entry` from findSessions, may be null).
@@ -169,6 +184,8 @@ class WindowAggregateOperator final : public Operator {
   int64_t sliceDropTime(int64_t slice) const;
   /// Writes back and evicts cache entries while a cache holds more than its capacity.
   Status evictIfFull();
+  /// Writes the dirty slices of `entry` to the store.
+  Status writeSlices(std::string_view key, KeyEntry& entry);
   /// Writes every dirty cache entry and the timers to the store.
   Status flushToStore();
   Status appendResult(std::string_view key, const std::vector<std::string>& accumulators, int64_t start, int64_t end);
@@ -180,23 +197,27 @@ class WindowAggregateOperator final : public Operator {
   std::unique_ptr<WindowStateStore> store_;
   MemoryStateStore* memoryStore_ = nullptr;  // store_ when the program is not keyed
   std::optional<std::string> restoredBlob_;
-  WindowTimerService timers_;
+  WindowTimerService timers_;          // sessions
+  WindowTimerBuckets sliceTimers_;     // tumble/hop
+  WindowTimerBuckets::Due dueTimers_;  // scratch for firing
   int windowState_ = -1;
   int64_t watermark_ = kMinWatermark;
   int64_t firedUntil_ = kMinWatermark;  // every timer with time <= this has been processed
 
   size_t cacheCapacity_;
-  SliceCache slices_;
+  KeyCache keys_;
+  size_t cachedSlices_ = 0;  // slices held by keys_
   SessionCache sessions_;
   // Slice starts whose entries the store may hold without them being cached (evicted or restored).
   std::set<int64_t> storedSlices_;
   // The store may hold sessions not in the cache while firedUntil_ < this (evicted or restored).
   int64_t storedSessionsUntil_ = kMinWatermark;
-  std::string lookupKey_;
 
   // Per-batch scratch, reused to avoid allocations.
   std::vector<ColumnPtr> arguments_;
   std::vector<uint64_t> hashes_;
+  std::vector<int64_t> rowSlices_;
+  std::vector<int32_t> sortedRows_;
   RowGroups groups_;
   std::string scratch_;
   std::vector<std::string> accumulators_;

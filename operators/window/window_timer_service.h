@@ -1,10 +1,12 @@
-// Event-time timers of a window operator: an in-memory ordered queue written
-// back to state at checkpoints, so pending windows survive checkpoints and
-// move with their key groups when a job is rescaled.
+// Event-time timers of window operators: in-memory ordered queues (one entry
+// per timer, or one bucket of keys per window) written back to state at
+// checkpoints, so pending windows survive checkpoints and move with their key
+// groups when a job is rescaled.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -75,13 +77,70 @@ class WindowTimerService {
   };
   /// Records that a timer the store holds was removed from the queue.
   Status forget(WindowTimer timer);
-  static std::string userKey(int64_t time, TimerKind kind, int64_t window);
 
   WindowStateStore* store_ = nullptr;
   int state_ = -1;
   std::set<Entry, Less> timers_;
   size_t unpersisted_ = 0;              // entries of timers_ not yet in the store
   std::vector<WindowTimer> forgotten_;  // removed from timers_ but still in the store
+};
+
+/// The timers of sliced (tumbling/hopping) windows, bucketed per (time, kind,
+/// window): one bucket holds the keys whose window is due at that time, so an
+/// add is a vector append (no per-timer tree node) and firing hands out a
+/// whole window's keys at once. Buckets fire in (time, kind, window) order and
+/// keys within a bucket in (key group, key) order, the order of
+/// WindowTimerService. Adding a timer twice is allowed and cheap: duplicates
+/// are dropped when a bucket is fired or flushed. There is no remove (sliced
+/// windows never cancel timers).
+///
+/// Persistence is write-behind and uses WindowTimerService's state layout, so
+/// either class reads what the other wrote. Thread-safety: one task thread.
+class WindowTimerBuckets {
+ public:
+  /// One key of a bucket.
+  struct KeyTimer {
+    int keyGroup = 0;
+    bool persisted = false;  // the store holds this timer
+    std::string key;
+  };
+  /// A due bucket: every key whose window `window` is due at `time`.
+  struct Due {
+    int64_t time = 0;
+    TimerKind kind = TimerKind::kFire;
+    int64_t window = 0;
+    std::vector<KeyTimer> keys;  // ordered by (key group, key), no duplicates
+  };
+
+  /// Registers the timer state in `store` (not owned) and loads every timer it holds.
+  Status open(WindowStateStore* store, const std::string& name);
+  void add(int64_t time, TimerKind kind, int64_t window, int keyGroup, std::string_view key);
+  /// Moves the earliest bucket with time <= `watermark` into `due` (reusing its
+  /// memory); false when none is due.
+  Result<bool> popDue(int64_t watermark, Due& due);
+  /// Writes every change since the last flush (or open) into the store.
+  Status flush();
+  /// Calls `visit(time, kind, window)` for every bucket in order.
+  void forEachWindow(const std::function<void(int64_t time, TimerKind kind, int64_t window)>& visit) const;
+  /// Pending timers (after dropping duplicates).
+  size_t size();
+
+ private:
+  using BucketId = std::tuple<int64_t, uint8_t, int64_t>;  // time, kind, window
+  struct Bucket {
+    std::vector<KeyTimer> keys;
+    size_t normalized = 0;     // keys[0, normalized) are sorted and distinct
+    bool unpersisted = false;  // keys may hold timers the store does not
+  };
+  /// Sorts `bucket`'s keys and drops duplicates (keeping the persisted copy).
+  static void normalize(Bucket& bucket);
+  Status writeForgotten();
+
+  WindowStateStore* store_ = nullptr;
+  int state_ = -1;
+  std::map<BucketId, Bucket> buckets_;
+  std::map<BucketId, Bucket>::iterator last_ = buckets_.end();  // the bucket of the last add
+  std::vector<WindowTimer> forgotten_;                          // fired timers the store still holds
 };
 
 }  // namespace sluice::window

@@ -127,16 +127,33 @@ Status WindowTopNOperator::snapshotState(int64_t checkpointId, OperatorSnapshot&
   return Status::OK();
 }
 
-void WindowTopNOperator::selectTop(std::vector<Candidate>& candidates) const {
+void WindowTopNOperator::selectTop(std::vector<Candidate>& candidates) {
+  const size_t limit = static_cast<size_t>(program_->limit_);
+  if (candidates.size() > limit) {
+    // Keep what a stable sort then truncation would keep, in O(n): the limit-th smallest key is the
+    // threshold; every smaller key stays, and equal ones all (with ties) or the earliest arrivals.
+    thresholdKeys_.clear();
+    for (const Candidate& candidate : candidates) thresholdKeys_.push_back(candidate.sortKey);
+    std::nth_element(thresholdKeys_.begin(), thresholdKeys_.begin() + static_cast<std::ptrdiff_t>(limit - 1),
+                     thresholdKeys_.end());
+    const std::string_view threshold = thresholdKeys_[limit - 1];
+    size_t smaller = 0;
+    for (const Candidate& candidate : candidates) smaller += candidate.sortKey < threshold ? 1 : 0;
+    size_t equalKept = 0;
+    size_t kept = 0;
+    for (const Candidate& candidate : candidates) {
+      const int order = candidate.sortKey.compare(threshold);
+      if (order > 0) continue;
+      if (order == 0) {
+        if (!program_->withTies_ && smaller + equalKept >= limit) continue;
+        ++equalKept;
+      }
+      candidates[kept++] = candidate;
+    }
+    candidates.resize(kept);
+  }
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const Candidate& a, const Candidate& b) { return a.sortKey < b.sortKey; });
-  const size_t limit = static_cast<size_t>(program_->limit_);
-  if (candidates.size() <= limit) return;
-  size_t keep = limit;
-  if (program_->withTies_) {
-    while (keep < candidates.size() && candidates[keep].sortKey == candidates[limit - 1].sortKey) ++keep;
-  }
-  candidates.resize(keep);
 }
 
 Status WindowTopNOperator::processBatch(int input, const RecordBatch& batch, Output& out) {

@@ -93,7 +93,7 @@ class WindowTopNOperator final : public Operator {
     int32_t batchRow = -1;
   };
   /// Sorts `candidates` (stable) and truncates them to the retained ones.
-  void selectTop(std::vector<Candidate>& candidates) const;
+  void selectTop(std::vector<Candidate>& candidates);
   Status fire(const WindowTimer& timer);
 
   std::shared_ptr<const WindowTopNProgram> program_;
@@ -109,6 +109,7 @@ class WindowTopNOperator final : public Operator {
   std::string scratch_;
   std::string sortKeys_;
   std::vector<uint32_t> sortKeyOffsets_;
+  std::vector<std::string_view> thresholdKeys_;
   std::unique_ptr<RecordBatchBuilder> output_;
   std::vector<ColumnBuilder*> rowBuilders_;
 };

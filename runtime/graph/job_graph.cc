@@ -33,6 +33,7 @@ Result<JobGraph> JobGraph::build(const JobSpec& spec, const Configuration& confi
   context.job = &spec;
   context.config = &config;
   context.workingDirectory = options.workingDirectory;
+  context.pluginFiles = options.pluginFiles;
 
   for (const NodeSpec* spec_ : spec.topologicalOrder()) {
     const NodeSpec& nodeSpec = *spec_;

@@ -38,8 +38,9 @@ struct GraphNode {
 
 /// Knobs that come from the command line rather than the job file.
 struct PlanOptions {
-  std::optional<int> parallelism;  // -p
-  std::string workingDirectory;    // where relative paths resolve
+  std::optional<int> parallelism;                                   // -p
+  std::string workingDirectory;                                     // where relative paths resolve
+  const std::map<std::string, std::string>* pluginFiles = nullptr;  // see PlanContext
 };
 
 /// Nodes in topological order (every node after its inputs) plus edges.

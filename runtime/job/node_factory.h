@@ -55,6 +55,9 @@ struct PlanContext {
   const JobSpec* job = nullptr;
   const Configuration* config = nullptr;  // the effective configuration
   std::string workingDirectory;           // for relative paths
+  /// Plugin name → the local file of its uploaded library (job manager store,
+  /// worker cache); when set, plugins load from there, never from job paths.
+  const std::map<std::string, std::string>* pluginFiles = nullptr;
 };
 
 /// Builds a PlannedNode from a spec and the infos of its input streams (in

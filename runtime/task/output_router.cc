@@ -26,8 +26,8 @@ Status OutputRouter::route(std::string_view tag, const RecordBatch& batch) {
 }
 
 Status OutputRouter::emitWatermark(int64_t timestamp) {
-  if (timestamp <= watermark_) return Status::OK();
-  watermark_ = timestamp;
+  if (timestamp <= watermark_.load(std::memory_order_relaxed)) return Status::OK();
+  watermark_.store(timestamp, std::memory_order_relaxed);
   for (const auto& [tag, targets] : targets_) {
     for (const Target& target : targets) {
       if (target.writer != nullptr) {

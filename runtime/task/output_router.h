@@ -2,6 +2,7 @@
 // tag's batches to fused downstream operators and/or record writers.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,7 +26,8 @@ class OutputRouter : public Output {
   Status emitWatermark(int64_t timestamp) override;
 
   int64_t recordsOut() const { return recordsOut_; }
-  int64_t currentWatermark() const { return watermark_; }
+  /// The last watermark this operator emitted; readable from any thread.
+  int64_t currentWatermark() const { return watermark_.load(std::memory_order_relaxed); }
 
  private:
   struct Target {
@@ -38,7 +40,7 @@ class OutputRouter : public Output {
 
   std::map<std::string, std::vector<Target>, std::less<>> targets_;
   int64_t recordsOut_ = 0;
-  int64_t watermark_ = kMinWatermark;
+  std::atomic<int64_t> watermark_{kMinWatermark};
 };
 
 }  // namespace sluice

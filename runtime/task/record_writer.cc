@@ -51,7 +51,7 @@ Status RecordWriter::write(const RecordBatch& batch) {
 Status RecordWriter::append(size_t channel, RecordBatch batch) {
   Pending& pending = pending_[channel];
   if (pending.batches.empty() && batch.numRows() >= options_.targetRows) {
-    return channels_[channel]->push(std::move(batch));
+    return pushTimed(channel, std::move(batch));
   }
   if (pending.batches.empty()) pending.since = std::chrono::steady_clock::now();
   pending.rows += batch.numRows();
@@ -68,7 +68,16 @@ Status RecordWriter::flushChannel(size_t channel) {
   bufferedRows_ -= pending.rows;
   pending.batches.clear();
   pending.rows = 0;
-  return channels_[channel]->push(std::move(merged));
+  return pushTimed(channel, std::move(merged));
+}
+
+Status RecordWriter::pushTimed(size_t channel, StreamElement element) {
+  auto start = std::chrono::steady_clock::now();
+  Status status = channels_[channel]->push(std::move(element));
+  blockedNanos_.fetch_add(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count(),
+      std::memory_order_relaxed);
+  return status;
 }
 
 Status RecordWriter::flush() {

@@ -2,6 +2,7 @@
 // partitioned (forward, hash, rebalance, broadcast) and buffered.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <vector>
@@ -37,6 +38,9 @@ class RecordWriter {
   Status flushIfDue(std::chrono::steady_clock::time_point now);
 
   int64_t recordsOut() const { return recordsOut_; }
+  /// Nanoseconds spent handing batches to channels, most of it waiting for
+  /// credit (backpressure). Readable from any thread.
+  int64_t blockedNanos() const { return blockedNanos_.load(std::memory_order_relaxed); }
 
  private:
   struct Pending {
@@ -51,7 +55,10 @@ class RecordWriter {
   std::vector<OutputChannel*> channels_;
   std::vector<Pending> pending_;
   size_t nextChannel_ = 0;
+  Status pushTimed(size_t channel, StreamElement element);
+
   int64_t recordsOut_ = 0;
+  std::atomic<int64_t> blockedNanos_{0};
   int64_t bufferedRows_ = 0;
 };
 

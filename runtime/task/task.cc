@@ -144,6 +144,21 @@ int64_t Task::recordsWritten() const {
   return total;
 }
 
+int64_t Task::backpressuredNanos() const {
+  int64_t total = 0;
+  for (const auto& writer : parts_.writers) total += writer->blockedNanos();
+  return total;
+}
+
+std::vector<std::pair<std::string, int64_t>> Task::watermarks() const {
+  std::vector<std::pair<std::string, int64_t>> out;
+  if (parts_.reader) out.emplace_back(parts_.readerContext.nodeId, parts_.readerOutput->currentWatermark());
+  for (const auto& chained : parts_.operators) {
+    out.emplace_back(chained->context.nodeId, chained->output.currentWatermark());
+  }
+  return out;
+}
+
 void Task::setState(TaskState state, const Status& status) {
   state_.store(state);
   if (callback_) callback_(*this, state, status);

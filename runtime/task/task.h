@@ -93,6 +93,10 @@ class Task {
   int64_t recordsOut() const { return recordsOut_.load(std::memory_order_relaxed); }
   /// Records written to external systems by sinks in this task.
   int64_t recordsWritten() const;
+  /// Time spent waiting to hand output downstream (backpressure); any thread.
+  int64_t backpressuredNanos() const;
+  /// The last watermark each node of the chain emitted (source first); any thread.
+  std::vector<std::pair<std::string, int64_t>> watermarks() const;
 
  private:
   void run();

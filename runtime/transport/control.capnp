@@ -37,6 +37,10 @@ struct ControlEnvelope {
     declineCheckpoint @17 :DeclineCheckpoint;
     checkpointComplete @18 :CheckpointComplete;
     savepointRequest @19 :SavepointRequest;
+    fetchPlugin @20 :Text;
+    # A worker asks for a stored plugin by its content hash.
+    pluginContent @21 :PluginFile;
+    # The answer: name = the hash.
   }
 }
 
@@ -75,6 +79,8 @@ struct JobDefinition {
   restorePath @6 :Text;
   # -s: a savepoint or retained checkpoint to resume from.
   allowNonRestoredState @7 :Bool;
+  pluginHashes @8 :List(KeyValue);
+  # Plugin name (as in the job's `plugins:`) -> content hash of the uploaded library.
 }
 
 struct DeployTasks {
@@ -98,6 +104,12 @@ struct TaskState {
   recordsIn @6 :Int64;
   recordsOut @7 :Int64;
   workerId @8 :Text;
+  metricsOnly @9 :Bool;
+  # A periodic metrics report: the job manager updates the counters, never the state.
+  backpressure @10 :Float64;
+  # Share of the last interval the task spent waiting to hand output downstream (0..1).
+  watermarks @11 :List(KeyValue);
+  # Node id -> the last watermark it emitted (decimal epoch ms).
 }
 
 struct JobAttempt {
@@ -107,6 +119,13 @@ struct JobAttempt {
 
 struct SubmitJob {
   job @0 :JobDefinition;
+  plugins @1 :List(PluginFile);
+  # The libraries the job's `plugins:` section names, uploaded by the client.
+}
+
+struct PluginFile {
+  name @0 :Text;
+  content @1 :Data;
 }
 
 struct JobRequest {

@@ -30,6 +30,17 @@ void writeJob(const JobDefinition& job, wire::JobDefinition::Builder out) {
   out.setWorkingDirectory(job.workingDirectory);
   out.setRestorePath(job.restorePath);
   out.setAllowNonRestoredState(job.allowNonRestoredState);
+  writeMap(job.pluginHashes, out.initPluginHashes(static_cast<unsigned>(job.pluginHashes.size())));
+}
+
+void writePlugin(const PluginFile& plugin, wire::PluginFile::Builder out) {
+  out.setName(plugin.name);
+  out.setContent(kj::arrayPtr(reinterpret_cast<const kj::byte*>(plugin.content.data()), plugin.content.size()));
+}
+
+PluginFile readPlugin(wire::PluginFile::Reader in) {
+  auto content = in.getContent();
+  return PluginFile{in.getName().cStr(), std::string(reinterpret_cast<const char*>(content.begin()), content.size())};
 }
 
 template <typename Reader>
@@ -49,6 +60,7 @@ JobDefinition readJob(wire::JobDefinition::Reader in) {
   job.workingDirectory = in.getWorkingDirectory().cStr();
   job.restorePath = in.getRestorePath().cStr();
   job.allowNonRestoredState = in.getAllowNonRestoredState();
+  job.pluginHashes = readMap(in.getPluginHashes());
   return job;
 }
 
@@ -100,13 +112,23 @@ struct Writer {
     out.setRecordsIn(value.recordsIn);
     out.setRecordsOut(value.recordsOut);
     out.setWorkerId(value.workerId);
+    out.setMetricsOnly(value.metricsOnly);
+    out.setBackpressure(value.backpressure);
+    writeMap(value.watermarks, out.initWatermarks(static_cast<unsigned>(value.watermarks.size())));
   }
   void operator()(const CancelJob& value) {
     auto out = body.initCancelJob();
     out.setJobId(value.jobId);
     out.setAttempt(value.attempt);
   }
-  void operator()(const SubmitJob& value) { writeJob(value.job, body.initSubmitJob().initJob()); }
+  void operator()(const SubmitJob& value) {
+    auto out = body.initSubmitJob();
+    writeJob(value.job, out.initJob());
+    auto plugins = out.initPlugins(static_cast<unsigned>(value.plugins.size()));
+    for (size_t i = 0; i < value.plugins.size(); ++i) writePlugin(value.plugins[i], plugins[i]);
+  }
+  void operator()(const FetchPlugin& value) { body.setFetchPlugin(value.hash); }
+  void operator()(const PluginContent& value) { writePlugin(value.plugin, body.initPluginContent()); }
   void operator()(const StatusRequest& value) { body.initStatusRequest().setJobId(value.jobId); }
   void operator()(const ListRequest&) { body.setListRequest(); }
   void operator()(const CancelRequest& value) { body.initCancelRequest().setJobId(value.jobId); }
@@ -227,9 +249,13 @@ Result<ControlMessage> decodeControl(const void* data, size_t size) {
       }
       case Which::TASK_STATE: {
         auto in = body.getTaskState();
-        message.body = TaskStateUpdate{in.getJobId().cStr(), in.getAttempt(),      in.getNode().cStr(),
-                                       in.getSubtask(),      in.getState().cStr(), in.getError().cStr(),
-                                       in.getRecordsIn(),    in.getRecordsOut(),   in.getWorkerId().cStr()};
+        TaskStateUpdate update{in.getJobId().cStr(), in.getAttempt(),      in.getNode().cStr(),
+                               in.getSubtask(),      in.getState().cStr(), in.getError().cStr(),
+                               in.getRecordsIn(),    in.getRecordsOut(),   in.getWorkerId().cStr()};
+        update.metricsOnly = in.getMetricsOnly();
+        update.backpressure = in.getBackpressure();
+        update.watermarks = readMap(in.getWatermarks());
+        message.body = std::move(update);
         break;
       }
       case Which::CANCEL_JOB: {
@@ -237,7 +263,14 @@ Result<ControlMessage> decodeControl(const void* data, size_t size) {
         message.body = CancelJob{in.getJobId().cStr(), in.getAttempt()};
         break;
       }
-      case Which::SUBMIT_JOB: message.body = SubmitJob{readJob(body.getSubmitJob().getJob())}; break;
+      case Which::SUBMIT_JOB: {
+        SubmitJob submit{readJob(body.getSubmitJob().getJob()), {}};
+        for (auto plugin : body.getSubmitJob().getPlugins()) submit.plugins.push_back(readPlugin(plugin));
+        message.body = std::move(submit);
+        break;
+      }
+      case Which::FETCH_PLUGIN: message.body = FetchPlugin{body.getFetchPlugin().cStr()}; break;
+      case Which::PLUGIN_CONTENT: message.body = PluginContent{readPlugin(body.getPluginContent())}; break;
       case Which::STATUS_REQUEST: message.body = StatusRequest{body.getStatusRequest().getJobId().cStr()}; break;
       case Which::LIST_REQUEST: message.body = ListRequest{}; break;
       case Which::CANCEL_REQUEST: message.body = CancelRequest{body.getCancelRequest().getJobId().cStr()}; break;

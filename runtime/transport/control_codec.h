@@ -44,6 +44,14 @@ struct JobDefinition {
   std::string workingDirectory;
   std::string restorePath;  // -s
   bool allowNonRestoredState = false;
+  /// Plugin name → content hash of the library the client uploaded (set by the job manager).
+  std::map<std::string, std::string> pluginHashes;
+};
+/// A plugin library: uploaded with a job (name = the job's plugin name), or
+/// sent to a worker (name = its content hash).
+struct PluginFile {
+  std::string name;
+  std::string content;
 };
 struct DeployTasks {
   std::string jobId;
@@ -63,6 +71,9 @@ struct TaskStateUpdate {
   int64_t recordsIn = 0;
   int64_t recordsOut = 0;
   std::string workerId;
+  bool metricsOnly = false;                       // periodic metrics: never changes the task's state
+  double backpressure = 0;                        // share of the last interval spent blocked on output
+  std::map<std::string, std::string> watermarks;  // node id → last emitted watermark (decimal)
 };
 struct CancelJob {
   std::string jobId;
@@ -70,6 +81,13 @@ struct CancelJob {
 };
 struct SubmitJob {
   JobDefinition job;
+  std::vector<PluginFile> plugins;
+};
+struct FetchPlugin {
+  std::string hash;
+};
+struct PluginContent {
+  PluginFile plugin;
 };
 struct StatusRequest {
   std::string jobId;
@@ -131,10 +149,10 @@ struct SavepointRequest {
   bool drain = false;
 };
 
-using ControlBody =
-    std::variant<RegisterWorker, RegisterReply, Heartbeat, DeployTasks, TaskStateUpdate, CancelJob, SubmitJob,
-                 StatusRequest, ListRequest, CancelRequest, Reply, Disconnect, WorkersRequest, TriggerCheckpoint,
-                 AcknowledgeCheckpoint, DeclineCheckpoint, CheckpointComplete, SavepointRequest>;
+using ControlBody = std::variant<RegisterWorker, RegisterReply, Heartbeat, DeployTasks, TaskStateUpdate, CancelJob,
+                                 SubmitJob, StatusRequest, ListRequest, CancelRequest, Reply, Disconnect,
+                                 WorkersRequest, TriggerCheckpoint, AcknowledgeCheckpoint, DeclineCheckpoint,
+                                 CheckpointComplete, SavepointRequest, FetchPlugin, PluginContent>;
 
 struct ControlMessage {
   uint64_t requestId = 0;

@@ -3,6 +3,7 @@
 #include "operators/plugin/plugin_loader.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -96,13 +97,20 @@ TEST(PluginLoaderTest, RefusesAChangedFileAtALoadedPath) {
   EXPECT_THAT(loadError("copy", copy), HasSubstr("changed since this process loaded it; restart the process"));
 }
 
-TEST(PluginLoaderTest, AggregatesAreGlobalSoACopyOfAPluginClashes) {
+TEST(PluginLoaderTest, AnIdenticalCopyIsTheSameBuildButAnotherBuildsAggregatesClash) {
   testing::TempDir directory;
-  std::string copy = directory.file("libexample-copy.so");
+  ASSERT_OK_AND_ASSIGN(auto original, PluginLoader::instance().load("example", SLUICE_EXAMPLE_PLUGIN));
+  // An uploaded plugin is stored under its content hash: the same build under another path.
+  std::string copy = directory.file("0123456789abcdef0123456789abcdef.so");
   std::filesystem::copy_file(SLUICE_EXAMPLE_PLUGIN, copy);
-  ASSERT_OK(PluginLoader::instance().load("example", SLUICE_EXAMPLE_PLUGIN).status());
-  EXPECT_EQ(loadError("copy", copy),
-            "plugin 'copy' registers aggregate 'geomean', which the engine already has; rename it");
+  ASSERT_OK_AND_ASSIGN(auto same, PluginLoader::instance().load("copy", copy));
+  EXPECT_EQ(same.get(), original.get());
+  // Another build (different bytes) that registers the same aggregate name clashes.
+  std::string other = directory.file("libexample-other.so");
+  std::filesystem::copy_file(SLUICE_EXAMPLE_PLUGIN, other);
+  std::ofstream(other, std::ios::app | std::ios::binary) << "another build";
+  EXPECT_EQ(loadError("other", other),
+            "plugin 'other' registers aggregate 'geomean', which the engine already has; rename it");
 }
 
 TEST(PluginLoaderTest, LoadsAJobsPluginsWithRelativePaths) {
