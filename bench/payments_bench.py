@@ -20,12 +20,14 @@ import argparse
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_util import BenchError, Cluster, run_timed  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JOB = os.path.join(ROOT, "examples", "payments", "risk.yaml")
@@ -44,24 +46,6 @@ QUICK = (20_000, 2_000, 2)
 LATENCY_SECONDS = (90, 4)
 MIN_ALERTS_FOR_P999 = 1000
 LATENCY_SHARE = 0.5  # offered rate as a share of the measured sustainable rate
-
-
-def _run_timed(argv):
-    """Runs a command; returns (wall seconds, CPU seconds of it and its children)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.monotonic()
-    result = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    wall = time.monotonic() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if result.returncode != 0:
-        raise RuntimeError(f"payments bench: {' '.join(argv)} failed:\n{result.stderr}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
-def _cpu_seconds_of(pid):
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _job_arguments(job, events, out_dir, extra_sets=()):
@@ -118,30 +102,14 @@ def _prefix(events, records, workdir):
 def _cluster_run(bin_dir, events, out_dir):
     """F1 at -p 4 on a job manager and two worker processes (two slots each) on
     127.0.0.1; returns (wall seconds, CPU seconds of every engine process)."""
-    manager = subprocess.Popen([os.path.join(bin_dir, "sluice-jobmanager"), "--port", "0", "--log-level", "error"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    workers = []
+    cluster = Cluster(bin_dir, slots=2, workers=2)
     try:
-        address = f"127.0.0.1:{manager.stdout.readline().strip()}"
-        workers = [subprocess.Popen([os.path.join(bin_dir, "sluice-worker"), "--jobmanager", address, "--slots", "2",
-                                     "--id", f"payments-bench-worker-{i}", "--log-level", "error"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(2)]
-        for _ in range(100):
-            listed = subprocess.run([os.path.join(bin_dir, "sluice"), "--jobmanager", address, "workers", "--json"],
-                                    capture_output=True, text=True).stdout
-            if listed.strip() and len(json.loads(listed)) == 2:
-                break
-            time.sleep(0.1)
-        pids = [manager.pid] + [worker.pid for worker in workers]
-        cpu_before = sum(_cpu_seconds_of(pid) for pid in pids)
-        wall, client_cpu = _run_timed([os.path.join(bin_dir, "sluice"), "--jobmanager", address, "run", "-p", "4"] +
-                                      _job_arguments(JOB, events, out_dir))
-        cpu = sum(_cpu_seconds_of(pid) for pid in pids) - cpu_before + client_cpu
+        cpu_before = cluster.cpu_seconds()
+        wall, client_cpu = run_timed([os.path.join(bin_dir, "sluice"), "--jobmanager", cluster.address, "run", "-p",
+                                      "4"] + _job_arguments(JOB, events, out_dir))
+        cpu = cluster.cpu_seconds() - cpu_before + client_cpu
     finally:
-        for process in workers + [manager]:
-            process.terminate()
-        for process in workers + [manager]:
-            process.wait()
+        cluster.stop()
     return wall, cpu
 
 
@@ -154,7 +122,7 @@ def run(bin_dir, quick, workdir, cluster=True, log=print):
 
     # Throughput: as fast as the job goes.
     out_dir = os.path.join(workdir, "payments-throughput")
-    wall, cpu = _run_timed([sluice, "run", "--local", "-p", "2"] + _job_arguments(JOB, events, out_dir))
+    wall, cpu = run_timed([sluice, "run", "--local", "-p", "2"] + _job_arguments(JOB, events, out_dir))
     stats = _read_stats(out_dir)
     txns = stats["txns"]
     local = {"name": "payments-local", "events_per_second": round(txns / wall),
@@ -173,7 +141,7 @@ def run(bin_dir, quick, workdir, cluster=True, log=print):
     batch = max(1, offered // 1000)  # about 1 ms of records per source poll
     job = _small_batch_job(workdir, batch)
     out_dir = os.path.join(workdir, "payments-latency")
-    _run_timed([sluice, "run", "--local", "-p", "2", "-D", f"sluice.source.rate-limit={offered}", "-D",
+    run_timed([sluice, "run", "--local", "-p", "2", "-D", f"sluice.source.rate-limit={offered}", "-D",
                 "execution.buffer-timeout=1ms"] + _job_arguments(job, prefix, out_dir, ["out_of_orderness_ms=0"]))
     latency = _read_stats(out_dir).get("latency_ms", {})
     local["latency_ms"] = {key: latency.get(key) for key in ("p50", "p99", "p999")}
@@ -208,7 +176,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="sluice-payments-bench-")
     try:
         workloads = run(bin_dir, args.quick, workdir, cluster=not args.no_cluster)
-    except RuntimeError as error:
+    except (RuntimeError, BenchError) as error:
         sys.exit(str(error))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
