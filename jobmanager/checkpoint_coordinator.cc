@@ -108,6 +108,8 @@ Result<std::optional<int64_t>> CheckpointCoordinator::acknowledge(const transpor
   pending_->sizeBytes += ack.sizeBytes;
   pending_->incrementalSizeBytes += ack.incrementalSizeBytes;
   pending_->alignmentMs = std::max(pending_->alignmentMs, ack.alignmentMs);
+  pending_->syncMs = std::max(pending_->syncMs, ack.syncMs);
+  pending_->asyncMs = std::max(pending_->asyncMs, ack.asyncMs);
   if (handle.finished) lastHandles_[ack.task] = handle;
   pending_->acknowledged[ack.task] = std::move(handle);
   if (!pending_->awaiting.empty()) return std::optional<int64_t>();
@@ -144,12 +146,16 @@ Result<std::optional<int64_t>> CheckpointCoordinator::acknowledge(const transpor
   for (const auto& [ref, task] : pending_->acknowledged) {
     if (task.finished) completedFinished_.insert(ref);
   }
+  lastCompletedWasFinal_ = std::all_of(metadata.tasks.begin(), metadata.tasks.end(),
+                                       [](const TaskStateHandle& task) { return task.finished; });
   HistoryEntry& entry = history(id);
   entry.status = "COMPLETED";
   entry.durationMs = millisSince(pending_->started);
   entry.sizeBytes = pending_->sizeBytes;
   entry.incrementalSizeBytes = pending_->incrementalSizeBytes;
   entry.alignmentMs = pending_->alignmentMs;
+  entry.syncMs = pending_->syncMs;
+  entry.asyncMs = pending_->asyncMs;
   completed_.push_back(Completed{id, pending_->directory + "/" + kMetadataFileName, false});
   ++completedCount_;
   logger("checkpoint")
@@ -292,7 +298,9 @@ nlohmann::json CheckpointCoordinator::statusJson() const {
                         {"duration_ms", entry.durationMs},
                         {"size_bytes", entry.sizeBytes},
                         {"incremental_size_bytes", entry.incrementalSizeBytes},
-                        {"alignment_ms", entry.alignmentMs}};
+                        {"alignment_ms", entry.alignmentMs},
+                        {"sync_ms", entry.syncMs},
+                        {"async_ms", entry.asyncMs}};
     if (!entry.failure.empty()) item["failure"] = entry.failure;
     history.push_back(std::move(item));
   }

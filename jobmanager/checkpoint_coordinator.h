@@ -88,6 +88,9 @@ class CheckpointCoordinator {
   /// The job ended: deletes retained checkpoints if configured so.
   void jobEnded(bool canceledOrFailed);
 
+  /// The last completed checkpoint was taken after every task had ended (the
+  /// job's final checkpoint).
+  bool lastCompletedWasFinal() const { return lastCompletedWasFinal_; }
   std::optional<int64_t> pendingId() const { return pending_ ? std::optional<int64_t>(pending_->id) : std::nullopt; }
   std::optional<int64_t> restoredFrom() const { return restoredFrom_; }
   /// The "checkpoints" object of `status --json`.
@@ -104,6 +107,8 @@ class CheckpointCoordinator {
     int64_t sizeBytes = 0;
     int64_t incrementalSizeBytes = 0;
     int64_t alignmentMs = 0;
+    int64_t syncMs = 0;
+    int64_t asyncMs = 0;
   };
   struct Completed {
     int64_t id = 0;
@@ -118,6 +123,8 @@ class CheckpointCoordinator {
     int64_t sizeBytes = 0;
     int64_t incrementalSizeBytes = 0;
     int64_t alignmentMs = 0;
+    int64_t syncMs = 0;   // longest synchronous part of a task
+    int64_t asyncMs = 0;  // longest upload of a task
     std::string failure;
   };
 
@@ -139,6 +146,7 @@ class CheckpointCoordinator {
   // Tasks of attempt `finishedAttempt_` whose finished state is in a completed
   // checkpoint: they exit on its notification and acknowledge nothing more.
   std::set<transport::TaskRef> completedFinished_;
+  bool lastCompletedWasFinal_ = false;
   uint32_t finishedAttempt_ = 0;
   std::vector<Completed> completed_;   // retained, oldest first
   std::vector<HistoryEntry> history_;  // newest last, bounded

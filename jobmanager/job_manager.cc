@@ -598,7 +598,11 @@ void JobManager::tickCheckpoints(JobRecord& job) {
     // The savepoint's checkpoint was aborted (completion is handled on acknowledgement).
     failSavepoint(job, "checkpoint " + std::to_string(job.savepoint->checkpointId) + " was aborted");
   }
-  bool force = job.savepoint && job.savepoint->checkpointId < 0;
+  // A savepoint forces a checkpoint now; a draining one once every task has ended.
+  bool force = job.savepoint && job.savepoint->checkpointId < 0 &&
+               (!job.savepoint->drain || std::all_of(job.tasks.begin(), job.tasks.end(), [](const TaskRecord& task) {
+                 return task.state == "FINISHING" || task.state == "FINISHED";
+               }));
   auto trigger = job.checkpoints->maybeTrigger(coordinatedTasks(job), job.attempt, force);
   if (!trigger) return;
   if (force) job.savepoint->checkpointId = trigger->checkpointId;
@@ -629,7 +633,12 @@ void JobManager::onAcknowledge(const transport::AcknowledgeCheckpoint& ack) {
   const int64_t id = **completed;
   sendToWorkers(job, transport::CheckpointComplete{job.id, job.attempt, id});
   job.checkpoints->markNotified(id);
-  if (job.savepoint && job.savepoint->checkpointId == id) {
+  bool savepointDone = job.savepoint && (job.savepoint->drain ? job.checkpoints->lastCompletedWasFinal()
+                                                              : job.savepoint->checkpointId == id);
+  if (job.savepoint && job.savepoint->drain && job.savepoint->checkpointId == id && !savepointDone) {
+    job.savepoint->checkpointId = -1;  // not every task had ended yet: force another once they have
+  }
+  if (savepointDone) {
     JobRecord::SavepointWaiter waiter = *job.savepoint;
     job.savepoint.reset();
     auto path = job.checkpoints->writeSavepoint(id, waiter.directory);
@@ -638,7 +647,8 @@ void JobManager::onAcknowledge(const transport::AcknowledgeCheckpoint& ack) {
       return;
     }
     reply(waiter.peer, waiter.requestId, true, "", *path);
-    if (waiter.stop) endJob(job, "FINISHED", "stopped with a savepoint at " + *path);
+    // A drained job finishes by itself once its tasks learn that the final checkpoint completed.
+    if (waiter.stop && !waiter.drain) endJob(job, "FINISHED", "stopped with a savepoint at " + *path);
   }
 }
 
@@ -679,8 +689,8 @@ void JobManager::onSavepointRequest(const std::string& peer, uint64_t requestId,
               "directory");
     return;
   }
-  if (request.drain) {
-    reply(peer, requestId, false, "--drain is not supported yet; stop without it to keep the windows' state");
+  if (request.drain && !request.stop) {
+    reply(peer, requestId, false, "--drain only applies when stopping a job (sluice stop JOB --savepoint DIR --drain)");
     return;
   }
   if (job.savepoint) {
@@ -692,7 +702,14 @@ void JobManager::onSavepointRequest(const std::string& peer, uint64_t requestId,
     reply(peer, requestId, false, "no savepoint directory: give one or set state.savepoints.dir");
     return;
   }
-  job.savepoint = JobRecord::SavepointWaiter{peer, requestId, directory, request.stop, -1};
+  job.savepoint = JobRecord::SavepointWaiter{peer, requestId, directory, request.stop, request.drain, -1};
+  if (request.drain) {
+    // The sources end their input: the final watermark fires every event-time
+    // window, the tasks finish, and the job's final checkpoint (taken once every
+    // task has ended) is copied into the savepoint.
+    logger("jobmanager")->info("job {}: draining for a savepoint in {}", job.id, directory);
+    sendToWorkers(job, transport::DrainSources{job.id, job.attempt});
+  }
   tickCheckpoints(job);
 }
 

@@ -95,6 +95,7 @@ class JobManager {
       uint64_t requestId = 0;
       std::string directory;
       bool stop = false;
+      bool drain = false;         // stop --drain: the job's final checkpoint becomes the savepoint
       int64_t checkpointId = -1;  // -1 until triggered
     };
     std::optional<SavepointWaiter> savepoint;

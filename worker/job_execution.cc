@@ -355,12 +355,17 @@ void JobExecution::triggerCheckpoint(int64_t checkpointId, int64_t timestampMs, 
   }
 }
 
+void JobExecution::drainSources() {
+  for (Task* task : sourceTasks_) task->endInput();
+}
+
 void JobExecution::notifyCheckpointComplete(int64_t checkpointId) {
   for (auto& task : tasks_) task->notifyCheckpointComplete(checkpointId);
 }
 
 Status JobExecution::persistAndAcknowledge(Task& task, TaskCheckpointState& state) {
   namespace fs = std::filesystem;
+  const auto syncStart = std::chrono::steady_clock::now();
   const TaskInfo& info = taskInfo_.at(&task);
   std::string directory;
   {
@@ -376,39 +381,85 @@ Status JobExecution::persistAndAcknowledge(Task& task, TaskCheckpointState& stat
   std::error_code error;
   fs::create_directories(directory, error);
   if (error) return Status::ioError("cannot create checkpoint directory '" + directory + "': " + error.message());
-  const std::string privateName = fs::path(directory).filename().string();
-  CheckpointReport report;
-  report.checkpointId = state.checkpointId;
-  report.node = info.node;
-  report.subtask = info.subtask;
-  report.alignmentMs = state.alignmentMs;
-  report.state.head = info.node;
-  report.state.subtask = info.subtask;
-  report.state.finished = state.finished;
+
+  // The synchronous part: each keyed backend captures its state at the cut;
+  // the operators' blobs were taken by the task. Everything else (linking and
+  // copying files, encoding and writing the blobs, fsync, the acknowledgement)
+  // runs on the upload thread while the task goes on.
+  auto upload = std::make_shared<PendingUpload>();
+  upload->directory = directory;
+  upload->report.checkpointId = state.checkpointId;
+  upload->report.node = info.node;
+  upload->report.subtask = info.subtask;
+  upload->report.alignmentMs = state.alignmentMs;
+  upload->report.state.head = info.node;
+  upload->report.state.subtask = info.subtask;
+  upload->report.state.finished = state.finished;
   for (OperatorCheckpointState& op : state.operators) {
-    OperatorStateHandle handle;
-    handle.node = op.node;
-    handle.isSource = op.isSource;
-    handle.sourcePosition = op.sourcePosition;
+    PendingUpload::Operator pending;
+    pending.handle.node = op.node;
+    pending.handle.isSource = op.isSource;
+    pending.handle.sourcePosition = op.sourcePosition;
     if (op.keyedState != nullptr) {
-      SLUICE_ASSIGN_OR_RETURN(StateSnapshot snapshot, op.keyedState->snapshot(state.checkpointId, directory));
+      SLUICE_ASSIGN_OR_RETURN(pending.keyedUpload, op.keyedState->beginSnapshot(state.checkpointId, directory));
+    }
+    pending.snapshot = std::move(op.snapshot);
+    upload->operators.push_back(std::move(pending));
+  }
+  upload->started = std::chrono::steady_clock::now();
+  upload->report.syncMs = std::chrono::duration_cast<std::chrono::milliseconds>(upload->started - syncStart).count();
+  uploader_->submit([this, upload] {
+    {
+      std::lock_guard lock(mutex_);
+      if (cancelled_) return;  // the attempt is over; nobody waits for this checkpoint
+    }
+    Status status = runUpload(*upload);
+    // The backends' pinned files are released here, on the upload thread.
+    upload->operators.clear();
+    if (!status.ok()) {
+      logger("worker")->warn("{}[{}] declines checkpoint {}: {}", upload->report.node, upload->report.subtask,
+                             upload->report.checkpointId, status.toString());
+      CheckpointReport declined;
+      declined.checkpointId = upload->report.checkpointId;
+      declined.node = upload->report.node;
+      declined.subtask = upload->report.subtask;
+      declined.declined = status;
+      if (checkpointListener_) checkpointListener_(declined);
+      return;
+    }
+    if (checkpointListener_) checkpointListener_(upload->report);
+    ignoreError(faultPoint("after-checkpoint-ack"));
+  });
+  return Status::OK();
+}
+
+Status JobExecution::runUpload(PendingUpload& upload) {
+  namespace fs = std::filesystem;
+  CheckpointReport& report = upload.report;
+  const std::string privateName = fs::path(upload.directory).filename().string();
+  for (PendingUpload::Operator& op : upload.operators) {
+    OperatorStateHandle& handle = op.handle;
+    if (op.keyedUpload != nullptr) {
+      SLUICE_ASSIGN_OR_RETURN(StateSnapshot snapshot, op.keyedUpload->run());
       report.sizeBytes += snapshot.sizeBytes;
       report.incrementalSizeBytes += snapshot.incrementalSizeBytes;
       handle.keyedState = std::move(snapshot);
+      SLUICE_RETURN_NOT_OK(faultPoint("during-snapshot-upload"));
     }
     if (!op.snapshot.blobs.empty()) {
-      std::string name = "op-" + op.node + "-" + std::to_string(info.subtask) + ".state";
+      std::string name = "op-" + op.handle.node + "-" + std::to_string(report.subtask) + ".state";
       std::string bytes = encodeOperatorState(op.snapshot);
-      SLUICE_RETURN_NOT_OK(writeFileAtomically(directory + "/" + name, bytes));
+      SLUICE_RETURN_NOT_OK(writeFileAtomically(upload.directory + "/" + name, bytes));
       handle.operatorStateFile = privateName + "/" + name;
       handle.operatorStateBytes = static_cast<int64_t>(bytes.size());
       report.sizeBytes += handle.operatorStateBytes;
       report.incrementalSizeBytes += handle.operatorStateBytes;
     }
-    report.state.operators.push_back(std::move(handle));
+    report.state.operators.push_back(handle);
   }
   SLUICE_RETURN_NOT_OK(faultPoint("after-snapshot-files"));
-  if (checkpointListener_) checkpointListener_(report);
+  report.asyncMs =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - upload.started).count();
   return Status::OK();
 }
 

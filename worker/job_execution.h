@@ -12,14 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "runtime/base/serial_executor.h"
 #include "runtime/checkpoint/checkpoint_metadata.h"
 #include "runtime/checkpoint/checkpoint_storage.h"
 #include "runtime/graph/job_graph.h"
+#include "runtime/state/keyed_state_backend.h"
 #include "runtime/task/task.h"
-
-namespace sluice {
-class KeyedStateBackend;
-}
 
 namespace sluice::transport {
 class DataPlane;
@@ -64,6 +62,8 @@ struct CheckpointReport {
   Status declined;  // OK for an acknowledgement
   TaskStateHandle state;
   int64_t alignmentMs = 0;
+  int64_t syncMs = 0;   // the synchronous part on the task thread
+  int64_t asyncMs = 0;  // the upload, from the end of the synchronous part to the acknowledgement
   int64_t sizeBytes = 0;
   int64_t incrementalSizeBytes = 0;
 };
@@ -124,6 +124,9 @@ class JobExecution : public CheckpointHandler {
   /// triggered directly, the others snapshot when barriers reach them.
   void triggerCheckpoint(int64_t checkpointId, int64_t timestampMs, const std::string& directory,
                          const std::vector<std::pair<std::string, int>>& tasks);
+  /// `stop --drain`: every source task here ends its input as if it were
+  /// bounded (final watermark, operators finish, the final checkpoint).
+  void drainSources();
   /// Checkpoint `checkpointId` is durable: every task may commit.
   void notifyCheckpointComplete(int64_t checkpointId);
 
@@ -136,6 +139,19 @@ class JobExecution : public CheckpointHandler {
  private:
   JobExecution() = default;
   void onTaskState(Task& task, TaskState state, const Status& status);
+  /// One task's checkpoint between its synchronous part and its acknowledgement.
+  struct PendingUpload {
+    struct Operator {
+      OperatorStateHandle handle;
+      std::unique_ptr<SnapshotUpload> keyedUpload;
+      OperatorSnapshot snapshot;
+    };
+    std::string directory;
+    CheckpointReport report;
+    std::vector<Operator> operators;
+    std::chrono::steady_clock::time_point started;
+  };
+  Status runUpload(PendingUpload& upload);
 
   ExecutionOptions options_;
   struct TaskInfo {
@@ -159,6 +175,9 @@ class JobExecution : public CheckpointHandler {
   int stopped_ = 0;
   Status failure_;
   bool cancelled_ = false;
+  // Runs checkpoint uploads one at a time. Declared last: destroyed (after
+  // finishing the queued uploads) before the tasks and state backends.
+  std::unique_ptr<SerialExecutor> uploader_ = std::make_unique<SerialExecutor>("sluice-upload");
 };
 
 }  // namespace sluice

@@ -166,6 +166,11 @@ void Worker::handle(transport::ControlMessage& message) {
     std::vector<std::pair<std::string, int>> tasks;
     for (const auto& task : trigger->tasks) tasks.emplace_back(task.node, static_cast<int>(task.subtask));
     found->second.execution->triggerCheckpoint(trigger->checkpointId, trigger->timestampMs, trigger->directory, tasks);
+  } else if (auto* drain = std::get_if<transport::DrainSources>(&message.body)) {
+    auto found = jobs_.find(drain->jobId);
+    if (found == jobs_.end() || found->second.attempt != drain->attempt) return;
+    logger("worker")->info("job {} attempt {}: draining the sources", drain->jobId, drain->attempt);
+    found->second.execution->drainSources();
   } else if (auto* complete = std::get_if<transport::CheckpointComplete>(&message.body)) {
     auto found = jobs_.find(complete->jobId);
     if (found == jobs_.end() || found->second.attempt != complete->attempt) return;
@@ -254,7 +259,7 @@ void Worker::deploy(const transport::DeployTasks& deployMessage) {
     control_->send(transport::ControlMessage{
         0, transport::AcknowledgeCheckpoint{jobId, attempt, report.checkpointId, task, toJson(report.state),
                                             report.state.finished, report.alignmentMs, report.sizeBytes,
-                                            report.incrementalSizeBytes}});
+                                            report.incrementalSizeBytes, report.syncMs, report.asyncMs}});
   });
   RunningJob& job = jobs_[jobId];
   job.jobId = jobId;

@@ -12,7 +12,10 @@ namespace sluice {
 /// `after-checkpoint-ack:kill:3` kills the process (SIGKILL) the 4th time the
 /// point `after-checkpoint-ack` is reached; action `fail` returns an Internal
 /// error from the point instead. Points in the engine:
-///   before-snapshot, after-snapshot-files, after-checkpoint-ack (task side),
+///   before-snapshot, after-snapshot-sync (task thread, the synchronous part),
+///   during-snapshot-upload, after-snapshot-files, after-checkpoint-ack (the
+///   worker's upload thread; `fail` there declines the checkpoint, except
+///   after the acknowledgement),
 ///   before-metadata-write, after-metadata-write (job manager side).
 /// Thread-safe.
 Status faultPoint(std::string_view point);

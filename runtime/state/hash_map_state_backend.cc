@@ -213,6 +213,44 @@ Status HashMapStateBackend::scanAll(
 }
 
 Result<StateSnapshot> HashMapStateBackend::snapshot(int64_t checkpointId, const std::string& directory) {
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<SnapshotUpload> upload, beginSnapshot(checkpointId, directory));
+  return upload->run();
+}
+
+namespace {
+
+// The asynchronous part of a hashmap snapshot: writes the entries encoded at the cut.
+class HashMapUpload final : public SnapshotUpload {
+ public:
+  HashMapUpload(SnapshotManifest manifest, fs::path root, fs::path file, std::string bytes)
+      : manifest_(std::move(manifest)), root_(std::move(root)), file_(std::move(file)), bytes_(std::move(bytes)) {}
+
+  Result<StateSnapshot> run() override {
+    SLUICE_RETURN_NOT_OK(writeFileAtomically(file_, bytes_));
+    manifest_.files.push_back(SnapshotFile{false, static_cast<int64_t>(bytes_.size()), "state.hashmap",
+                                           file_.lexically_relative(root_).string()});
+    StateSnapshot result;
+    result.backendType = "hashmap";
+    result.keyGroups = manifest_.keyGroups;
+    result.checkpointId = manifest_.checkpointId;
+    result.files.push_back(manifest_.files[0].relativePath);
+    result.sizeBytes = static_cast<int64_t>(bytes_.size());
+    result.incrementalSizeBytes = result.sizeBytes;
+    result.metadata = manifest_.serialize();
+    return result;
+  }
+
+ private:
+  SnapshotManifest manifest_;
+  fs::path root_;
+  fs::path file_;
+  std::string bytes_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SnapshotUpload>> HashMapStateBackend::beginSnapshot(int64_t checkpointId,
+                                                                           const std::string& directory) {
   if (directory.empty()) return Status::invalidArgument("snapshot directory must not be empty");
   fs::path exclusive = fs::absolute(directory).lexically_normal();
   if (exclusive.filename().empty()) exclusive = exclusive.parent_path();
@@ -248,24 +286,13 @@ Result<StateSnapshot> HashMapStateBackend::snapshot(int64_t checkpointId, const 
   }
   std::string bytes = encoder.finish();
   fs::path file = exclusive / fmt::format("{}-{}.hashmap", instanceId_, checkpointId);
-  SLUICE_RETURN_NOT_OK(writeFileAtomically(file, bytes));
-
   SnapshotManifest manifest;
   manifest.backendType = "hashmap";
   manifest.checkpointId = checkpointId;
   manifest.maxParallelism = options_.maxParallelism;
   manifest.keyGroups = options_.keyGroups;
-  manifest.files.push_back(
-      SnapshotFile{false, static_cast<int64_t>(bytes.size()), "state.hashmap", file.lexically_relative(root).string()});
-  StateSnapshot result;
-  result.backendType = "hashmap";
-  result.keyGroups = options_.keyGroups;
-  result.checkpointId = checkpointId;
-  result.files.push_back(manifest.files[0].relativePath);
-  result.sizeBytes = static_cast<int64_t>(bytes.size());
-  result.incrementalSizeBytes = result.sizeBytes;
-  result.metadata = manifest.serialize();
-  return result;
+  return std::unique_ptr<SnapshotUpload>(
+      std::make_unique<HashMapUpload>(std::move(manifest), root, std::move(file), std::move(bytes)));
 }
 
 Status HashMapStateBackend::restore(const std::vector<StateSnapshot>& snapshots, const std::string& root) {

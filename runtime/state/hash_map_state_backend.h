@@ -42,6 +42,8 @@ class HashMapStateBackend final : public KeyedStateBackend {
   Status scanAll(int state, const std::function<bool(int keyGroup, std::string_view key, std::string_view userKey,
                                                      std::string_view value)>& visit) override;
   void setCurrentTime(int64_t millis) override { clock_.set(millis); }
+  /// Synchronous part: encodes the live entries; the upload writes the file.
+  Result<std::unique_ptr<SnapshotUpload>> beginSnapshot(int64_t checkpointId, const std::string& directory) override;
   Result<StateSnapshot> snapshot(int64_t checkpointId, const std::string& directory) override;
   Status restore(const std::vector<StateSnapshot>& snapshots, const std::string& root) override;
 

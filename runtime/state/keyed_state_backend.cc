@@ -9,6 +9,26 @@
 
 namespace sluice {
 
+namespace {
+
+// An upload whose files were already written by a synchronous snapshot.
+class CompletedUpload final : public SnapshotUpload {
+ public:
+  explicit CompletedUpload(StateSnapshot snapshot) : snapshot_(std::move(snapshot)) {}
+  Result<StateSnapshot> run() override { return std::move(snapshot_); }
+
+ private:
+  StateSnapshot snapshot_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SnapshotUpload>> KeyedStateBackend::beginSnapshot(int64_t checkpointId,
+                                                                         const std::string& directory) {
+  SLUICE_ASSIGN_OR_RETURN(StateSnapshot snapshot, this->snapshot(checkpointId, directory));
+  return std::unique_ptr<SnapshotUpload>(std::make_unique<CompletedUpload>(std::move(snapshot)));
+}
+
 KeyGroupRange KeyGroupRange::forSubtask(int subtask, int parallelism, int maxParallelism) {
   // Flink's KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex: the inverse of
   // subtaskForKeyGroup (keyGroup * parallelism / maxParallelism).

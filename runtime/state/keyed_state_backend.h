@@ -81,6 +81,15 @@ struct StateSnapshot {
   int64_t checkpointId = 0;
 };
 
+/// The asynchronous part of a snapshot: writes the files captured at the cut.
+/// Used by one thread at a time; may outlive nothing but its backend.
+class SnapshotUpload {
+ public:
+  virtual ~SnapshotUpload() = default;
+  /// Writes the files and returns the snapshot's handle. Called at most once.
+  virtual Result<StateSnapshot> run() = 0;
+};
+
 /// Keyed state of one operator subtask. Keys are grouped by key group so a
 /// key-group range can be cut out and moved when the job is rescaled.
 ///
@@ -91,7 +100,7 @@ struct StateSnapshot {
 /// otherwise.
 ///
 /// Thread-safety: used by the owning task thread only (the mailbox model), except
-/// that a snapshot's asynchronous upload may run elsewhere after `snapshot`.
+/// that the SnapshotUpload returned by `beginSnapshot` may run on another thread.
 /// Visitors passed to `scanMap`/`scanAll` must not modify the backend; collect
 /// what to change and apply it after the scan.
 class KeyedStateBackend {
@@ -139,9 +148,16 @@ class KeyedStateBackend {
   /// Time used for TTL, epoch milliseconds (the wall clock until first set; tests set it).
   virtual void setCurrentTime(int64_t millis) = 0;
 
-  /// Writes a consistent snapshot for `checkpointId` under `directory` (see
-  /// StateSnapshot for the layout). Synchronous: the files are complete when it
-  /// returns. REQUIRES: no concurrent writes during the call.
+  /// The synchronous part of a snapshot for `checkpointId`: captures the state
+  /// at the cut (RocksDB: flushes the memtable and pins the live files; hashmap:
+  /// encodes the entries) and returns the upload that writes the files under
+  /// `directory` (see StateSnapshot for the layout). The upload may run on
+  /// another thread while this backend goes on changing; it must finish or be
+  /// destroyed before the backend is. Uploads of one backend run one at a time,
+  /// in order. Default: the whole snapshot runs here and the upload returns it.
+  virtual Result<std::unique_ptr<SnapshotUpload>> beginSnapshot(int64_t checkpointId, const std::string& directory);
+  /// beginSnapshot and its upload, both on the calling thread: the files are
+  /// complete when it returns. REQUIRES: no concurrent writes during the call.
   virtual Result<StateSnapshot> snapshot(int64_t checkpointId, const std::string& directory) = 0;
   /// Checkpoint `checkpointId` completed: its shared files may be referenced by
   /// later incremental snapshots (only confirmed files are reused, so an

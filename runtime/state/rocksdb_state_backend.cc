@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <map>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -83,7 +84,9 @@ struct RocksDbStateBackend::Impl {
   StateCatalog catalog;
   std::string instanceId = randomFileId();
   bool restoreAllowed = true;
-  // Database SST name → absolute path of its copy in a shared directory, for the last confirmed checkpoint.
+  // Database SST name → absolute path of its copy in a shared directory, for the last confirmed checkpoint,
+  // and for each uploaded checkpoint not confirmed yet. Guarded by sharedMutex (uploads run on other threads).
+  std::mutex sharedMutex;
   std::map<std::string, fs::path> confirmedShared;
   std::map<int64_t, std::map<std::string, fs::path>> pendingShared;
   std::string keyBuffer;
@@ -176,7 +179,6 @@ struct RocksDbStateBackend::Impl {
     return flushPending();
   }
 
-  Result<StateSnapshot> snapshot(int64_t checkpointId, const std::string& directory);
   Status restore(const std::vector<StateSnapshot>& snapshots, const std::string& root);
 };
 
@@ -380,100 +382,133 @@ Status RocksDbStateBackend::scanAll(
 }
 
 Result<StateSnapshot> RocksDbStateBackend::snapshot(int64_t checkpointId, const std::string& directory) {
-  return impl_->snapshot(checkpointId, directory);
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<SnapshotUpload> upload, beginSnapshot(checkpointId, directory));
+  return upload->run();
 }
 
-Result<StateSnapshot> RocksDbStateBackend::Impl::snapshot(int64_t checkpointId, const std::string& directory) {
+// The asynchronous part of a RocksDB snapshot: the live files were pinned at
+// the cut (file deletions stay disabled until this object is destroyed); run()
+// hard-links the SSTs not shared with the last confirmed checkpoint into
+// `shared/` and copies the small mutable files (MANIFEST trimmed to its size at
+// the cut, CURRENT and OPTIONS) into the checkpoint's own directory.
+class RocksDbStateBackend::Upload final : public SnapshotUpload {
+ public:
+  Upload(Impl& impl, int64_t checkpointId, fs::path exclusive, std::vector<rocksdb::LiveFileStorageInfo> liveFiles)
+      : impl_(impl), checkpointId_(checkpointId), exclusive_(std::move(exclusive)), liveFiles_(std::move(liveFiles)) {}
+  ~Upload() override { ignoreError(fromRocksDb(impl_.database->EnableFileDeletions(false), "unpin RocksDB files")); }
+
+  Result<StateSnapshot> run() override {
+    fs::path root = exclusive_.parent_path();
+    fs::path shared = root / "shared";
+    std::map<std::string, fs::path> confirmed;
+    {
+      std::lock_guard lock(impl_.sharedMutex);
+      confirmed = impl_.confirmedShared;
+    }
+    SnapshotManifest manifest;
+    manifest.backendType = "rocksdb";
+    manifest.checkpointId = checkpointId_;
+    manifest.maxParallelism = impl_.options.maxParallelism;
+    manifest.keyGroups = impl_.options.keyGroups;
+    std::map<std::string, fs::path> sharedNow;
+    int64_t newBytes = 0;
+    int linkFallbacks = 0;
+    std::error_code error;
+    for (const rocksdb::LiveFileStorageInfo& file : liveFiles_) {
+      if (file.file_type == rocksdb::kWalFile) continue;  // empty: the WAL is off and memtables were flushed
+      fs::path source = fs::path(file.directory) / file.relative_filename;
+      SnapshotFile entry;
+      entry.name = file.relative_filename;
+      if (file.file_type == rocksdb::kTableFile || file.file_type == rocksdb::kBlobFile) {
+        entry.shared = true;
+        entry.size = static_cast<int64_t>(file.size);
+        fs::path target;
+        auto found = confirmed.find(file.relative_filename);
+        if (found != confirmed.end() && found->second.parent_path() == shared && fs::exists(found->second, error)) {
+          target = found->second;
+        } else {
+          target = shared / (randomFileId() + "-" + file.relative_filename);
+          bool copied = false;
+          SLUICE_RETURN_NOT_OK(linkOrCopyFile(source, target, impl_.settings.hardLink, &copied));
+          if (copied) ++linkFallbacks;
+          newBytes += entry.size;
+        }
+        sharedNow[file.relative_filename] = target;
+        entry.relativePath = target.lexically_relative(root).string();
+      } else {
+        fs::path target = exclusive_ / fmt::format("{}-{}-{}", impl_.instanceId, checkpointId_, file.relative_filename);
+        if (!file.replacement_contents.empty()) {
+          SLUICE_RETURN_NOT_OK(writeFileAtomically(target, file.replacement_contents));
+          entry.size = static_cast<int64_t>(file.replacement_contents.size());
+        } else {
+          SLUICE_RETURN_NOT_OK(copyFile(source, target, file.trim_to_size ? static_cast<int64_t>(file.size) : -1));
+          entry.size = static_cast<int64_t>(fs::file_size(target, error));
+          if (error) return Status::ioError(fmt::format("cannot stat '{}'", target.string()));
+        }
+        newBytes += entry.size;
+        entry.relativePath = target.lexically_relative(root).string();
+      }
+      manifest.files.push_back(std::move(entry));
+    }
+    if (linkFallbacks > 0) {
+      logger("state")->info("checkpoint {}: copied {} SST files because hard links failed", checkpointId_,
+                            linkFallbacks);
+    }
+
+    StateSnapshot result;
+    result.backendType = "rocksdb";
+    result.keyGroups = impl_.options.keyGroups;
+    result.checkpointId = checkpointId_;
+    for (const SnapshotFile& file : manifest.files) {
+      result.files.push_back(file.relativePath);
+      result.sizeBytes += file.size;
+    }
+    result.incrementalSizeBytes = newBytes;
+    result.metadata = manifest.serialize();
+    std::lock_guard lock(impl_.sharedMutex);
+    impl_.pendingShared[checkpointId_] = std::move(sharedNow);
+    return result;
+  }
+
+ private:
+  Impl& impl_;
+  const int64_t checkpointId_;
+  const fs::path exclusive_;
+  const std::vector<rocksdb::LiveFileStorageInfo> liveFiles_;
+};
+
+Result<std::unique_ptr<SnapshotUpload>> RocksDbStateBackend::beginSnapshot(int64_t checkpointId,
+                                                                           const std::string& directory) {
+  Impl& impl = *impl_;
   if (directory.empty()) return Status::invalidArgument("snapshot directory must not be empty");
-  SLUICE_RETURN_NOT_OK(flushPending());
+  SLUICE_RETURN_NOT_OK(impl.flushPending());
   fs::path exclusive = fs::absolute(directory).lexically_normal();
   if (exclusive.filename().empty()) exclusive = exclusive.parent_path();
   fs::path root = exclusive.parent_path();
-  fs::path shared = root / "shared";
   std::error_code error;
   fs::create_directories(exclusive, error);
-  if (!error) fs::create_directories(shared, error);
+  if (!error) fs::create_directories(root / "shared", error);
   if (error) return Status::ioError(fmt::format("cannot create snapshot directories under '{}'", root.string()));
 
+  // The cut: every write so far goes into an SST file, and the files that make
+  // up the database now stay on disk (compactions may replace them in the
+  // database, but not delete them) until the upload is done.
   rocksdb::FlushOptions flushOptions;
   flushOptions.wait = true;
-  SLUICE_RETURN_NOT_OK(fromRocksDb(database->Flush(flushOptions), "cannot flush RocksDB state for a snapshot"));
-  SLUICE_RETURN_NOT_OK(fromRocksDb(database->DisableFileDeletions(), "cannot pin RocksDB files"));
-  struct EnableDeletions {
-    rocksdb::DB* database;
-    ~EnableDeletions() { ignoreError(fromRocksDb(database->EnableFileDeletions(false), "unpin RocksDB files")); }
-  } enableDeletions{database.get()};
-
+  SLUICE_RETURN_NOT_OK(fromRocksDb(impl.database->Flush(flushOptions), "cannot flush RocksDB state for a snapshot"));
+  SLUICE_RETURN_NOT_OK(fromRocksDb(impl.database->DisableFileDeletions(), "cannot pin RocksDB files"));
   std::vector<rocksdb::LiveFileStorageInfo> liveFiles;
-  SLUICE_RETURN_NOT_OK(
-      fromRocksDb(database->GetLiveFilesStorageInfo(rocksdb::LiveFilesStorageInfoOptions(), &liveFiles),
-                  "cannot list RocksDB files"));
-
-  SnapshotManifest manifest;
-  manifest.backendType = "rocksdb";
-  manifest.checkpointId = checkpointId;
-  manifest.maxParallelism = options.maxParallelism;
-  manifest.keyGroups = options.keyGroups;
-  std::map<std::string, fs::path> sharedNow;
-  int64_t newBytes = 0;
-  int linkFallbacks = 0;
-  for (const rocksdb::LiveFileStorageInfo& file : liveFiles) {
-    if (file.file_type == rocksdb::kWalFile) continue;  // empty: the WAL is off and memtables were flushed
-    fs::path source = fs::path(file.directory) / file.relative_filename;
-    SnapshotFile entry;
-    entry.name = file.relative_filename;
-    if (file.file_type == rocksdb::kTableFile || file.file_type == rocksdb::kBlobFile) {
-      entry.shared = true;
-      entry.size = static_cast<int64_t>(file.size);
-      fs::path target;
-      auto confirmed = confirmedShared.find(file.relative_filename);
-      if (confirmed != confirmedShared.end() && confirmed->second.parent_path() == shared &&
-          fs::exists(confirmed->second, error)) {
-        target = confirmed->second;
-      } else {
-        target = shared / (randomFileId() + "-" + file.relative_filename);
-        bool copied = false;
-        SLUICE_RETURN_NOT_OK(linkOrCopyFile(source, target, settings.hardLink, &copied));
-        if (copied) ++linkFallbacks;
-        newBytes += entry.size;
-      }
-      sharedNow[file.relative_filename] = target;
-      entry.relativePath = target.lexically_relative(root).string();
-    } else {
-      fs::path target = exclusive / fmt::format("{}-{}-{}", instanceId, checkpointId, file.relative_filename);
-      if (!file.replacement_contents.empty()) {
-        SLUICE_RETURN_NOT_OK(writeFileAtomically(target, file.replacement_contents));
-        entry.size = static_cast<int64_t>(file.replacement_contents.size());
-      } else {
-        SLUICE_RETURN_NOT_OK(copyFile(source, target, file.trim_to_size ? static_cast<int64_t>(file.size) : -1));
-        entry.size = static_cast<int64_t>(fs::file_size(target, error));
-        if (error) return Status::ioError(fmt::format("cannot stat '{}'", target.string()));
-      }
-      newBytes += entry.size;
-      entry.relativePath = target.lexically_relative(root).string();
-    }
-    manifest.files.push_back(std::move(entry));
+  rocksdb::Status listed = impl.database->GetLiveFilesStorageInfo(rocksdb::LiveFilesStorageInfoOptions(), &liveFiles);
+  if (!listed.ok()) {
+    ignoreError(fromRocksDb(impl.database->EnableFileDeletions(false), "unpin RocksDB files"));
+    return fromRocksDb(listed, "cannot list RocksDB files");
   }
-  if (linkFallbacks > 0) {
-    logger("state")->info("checkpoint {}: copied {} SST files because hard links failed", checkpointId, linkFallbacks);
-  }
-
-  StateSnapshot result;
-  result.backendType = "rocksdb";
-  result.keyGroups = options.keyGroups;
-  result.checkpointId = checkpointId;
-  for (const SnapshotFile& file : manifest.files) {
-    result.files.push_back(file.relativePath);
-    result.sizeBytes += file.size;
-  }
-  result.incrementalSizeBytes = newBytes;
-  result.metadata = manifest.serialize();
-  pendingShared[checkpointId] = std::move(sharedNow);
-  return result;
+  return std::unique_ptr<SnapshotUpload>(std::make_unique<Upload>(impl, checkpointId, exclusive, std::move(liveFiles)));
 }
 
 Status RocksDbStateBackend::notifyCheckpointComplete(int64_t checkpointId) {
   Impl& impl = *impl_;
+  std::lock_guard lock(impl.sharedMutex);
   auto found = impl.pendingShared.find(checkpointId);
   if (found == impl.pendingShared.end()) return Status::OK();
   impl.confirmedShared = std::move(found->second);

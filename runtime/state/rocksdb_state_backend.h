@@ -100,6 +100,10 @@ class RocksDbStateBackend final : public KeyedStateBackend {
   Status scanAll(int state, const std::function<bool(int keyGroup, std::string_view key, std::string_view userKey,
                                                      std::string_view value)>& visit) override;
   void setCurrentTime(int64_t millis) override;
+  /// Synchronous part: writes buffered updates, flushes the memtable and pins
+  /// the live files. The upload links new SSTs into `shared/` and copies the
+  /// small mutable files.
+  Result<std::unique_ptr<SnapshotUpload>> beginSnapshot(int64_t checkpointId, const std::string& directory) override;
   Result<StateSnapshot> snapshot(int64_t checkpointId, const std::string& directory) override;
   Status notifyCheckpointComplete(int64_t checkpointId) override;
   Status restore(const std::vector<StateSnapshot>& snapshots, const std::string& root) override;
@@ -112,6 +116,7 @@ class RocksDbStateBackend final : public KeyedStateBackend {
   Result<int64_t> countStoredEntriesForTesting();
 
   struct Impl;
+  class Upload;
 
  private:
   explicit RocksDbStateBackend(std::unique_ptr<Impl> impl);

@@ -40,7 +40,11 @@ struct TaskCheckpointState {
 class CheckpointHandler {
  public:
   virtual ~CheckpointHandler() = default;
-  /// Persists `state`. A non-OK status declines the checkpoint (it does not fail the task).
+  /// Takes the synchronous part of the snapshot (keyed backends capture their
+  /// state at the cut) and starts persisting `state`; the files may be written
+  /// and the acknowledgement sent later, from another thread (which declines
+  /// the checkpoint itself if that fails). A non-OK status declines the
+  /// checkpoint now (it does not fail the task). `state` may be moved from.
   virtual Status persistAndAcknowledge(Task& task, TaskCheckpointState& state) = 0;
   /// Tells the coordinator that this task cannot take checkpoint `checkpointId`.
   virtual void decline(Task& task, int64_t checkpointId, const Status& reason) = 0;

@@ -66,6 +66,13 @@ void Task::triggerCheckpoint(int64_t checkpointId, int64_t timestampMs) {
   post([this, checkpointId, timestampMs] { return takeCheckpoint(CheckpointBarrier{checkpointId, timestampMs}, 0); });
 }
 
+void Task::endInput() {
+  post([this] {
+    endInputRequested_ = true;
+    return Status::OK();
+  });
+}
+
 void Task::notifyCheckpointComplete(int64_t checkpointId) {
   post([this, checkpointId] { return completeCheckpoint(checkpointId); });
 }
@@ -111,7 +118,7 @@ Status Task::takeCheckpoint(const CheckpointBarrier& barrier, int64_t alignmentM
     return Status::OK();
   }
   if (state.finished && finishedCheckpoint_ < 0) finishedCheckpoint_ = barrier.checkpointId;
-  return faultPoint("after-checkpoint-ack");
+  return faultPoint("after-snapshot-sync");
 }
 
 Status Task::completeCheckpoint(int64_t checkpointId) {
@@ -224,6 +231,7 @@ Status Task::runSource() {
   if (parts_.restoredFinished) return endOfInput();
   while (!cancelled_.load()) {
     SLUICE_RETURN_NOT_OK(drainMail());
+    if (endInputRequested_) return endOfInput();
     SLUICE_ASSIGN_OR_RETURN(bool more, parts_.reader->pollNext(*parts_.readerOutput));
     recordsIn_.store(parts_.reader->recordsRead(), std::memory_order_relaxed);
     SLUICE_RETURN_NOT_OK(flushWritersIfDue());

@@ -86,6 +86,10 @@ class Task {
   /// Starts checkpoint `checkpointId` at this task (sources, and tasks whose
   /// input has ended; the others receive barriers). Safe from any thread.
   void triggerCheckpoint(int64_t checkpointId, int64_t timestampMs);
+  /// Ends a source task's input as if its reader were exhausted (stop
+  /// --drain): the final watermark goes out and the operators finish. The
+  /// reader's position stays where it stopped. Any thread; no-op otherwise.
+  void endInput();
   /// Checkpoint `checkpointId` completed: operators may commit. Any thread.
   void notifyCheckpointComplete(int64_t checkpointId);
 
@@ -125,6 +129,7 @@ class Task {
   bool inputEnded_ = false;          // task thread only
   int64_t finishedCheckpoint_ = -1;  // first checkpoint taken after the input ended
   bool finalCheckpointDone_ = false;
+  bool endInputRequested_ = false;  // task thread only (set by mail)
   std::atomic<int64_t> recordsIn_{0};
   std::atomic<int64_t> recordsOut_{0};
   std::chrono::steady_clock::time_point nextFlush_;

@@ -41,6 +41,8 @@ struct ControlEnvelope {
     # A worker asks for a stored plugin by its content hash.
     pluginContent @21 :PluginFile;
     # The answer: name = the hash.
+    drainSources @22 :JobAttempt;
+    # stop --drain: every source of the attempt ends its input as if it were bounded.
   }
 }
 
@@ -167,6 +169,10 @@ struct AcknowledgeCheckpoint {
   alignmentMs @6 :Int64;
   sizeBytes @7 :Int64;
   incrementalSizeBytes @8 :Int64;
+  syncMs @9 :Int64;
+  # The task's synchronous snapshot part (it blocks processing).
+  asyncMs @10 :Int64;
+  # The upload that follows while processing goes on.
 }
 
 struct DeclineCheckpoint {

@@ -121,6 +121,11 @@ struct Writer {
     out.setJobId(value.jobId);
     out.setAttempt(value.attempt);
   }
+  void operator()(const DrainSources& value) {
+    auto out = body.initDrainSources();
+    out.setJobId(value.jobId);
+    out.setAttempt(value.attempt);
+  }
   void operator()(const SubmitJob& value) {
     auto out = body.initSubmitJob();
     writeJob(value.job, out.initJob());
@@ -161,6 +166,8 @@ struct Writer {
     out.setAlignmentMs(value.alignmentMs);
     out.setSizeBytes(value.sizeBytes);
     out.setIncrementalSizeBytes(value.incrementalSizeBytes);
+    out.setSyncMs(value.syncMs);
+    out.setAsyncMs(value.asyncMs);
   }
   void operator()(const DeclineCheckpoint& value) {
     auto out = body.initDeclineCheckpoint();
@@ -263,6 +270,11 @@ Result<ControlMessage> decodeControl(const void* data, size_t size) {
         message.body = CancelJob{in.getJobId().cStr(), in.getAttempt()};
         break;
       }
+      case Which::DRAIN_SOURCES: {
+        auto in = body.getDrainSources();
+        message.body = DrainSources{in.getJobId().cStr(), in.getAttempt()};
+        break;
+      }
       case Which::SUBMIT_JOB: {
         SubmitJob submit{readJob(body.getSubmitJob().getJob()), {}};
         for (auto plugin : body.getSubmitJob().getPlugins()) submit.plugins.push_back(readPlugin(plugin));
@@ -291,10 +303,10 @@ Result<ControlMessage> decodeControl(const void* data, size_t size) {
       }
       case Which::ACKNOWLEDGE_CHECKPOINT: {
         auto in = body.getAcknowledgeCheckpoint();
-        message.body =
-            AcknowledgeCheckpoint{in.getJobId().cStr(),   in.getAttempt(),      in.getCheckpointId(),
-                                  readTask(in.getTask()), in.getState().cStr(), in.getFinished(),
-                                  in.getAlignmentMs(),    in.getSizeBytes(),    in.getIncrementalSizeBytes()};
+        message.body = AcknowledgeCheckpoint{in.getJobId().cStr(),   in.getAttempt(),      in.getCheckpointId(),
+                                             readTask(in.getTask()), in.getState().cStr(), in.getFinished(),
+                                             in.getAlignmentMs(),    in.getSizeBytes(),    in.getIncrementalSizeBytes(),
+                                             in.getSyncMs(),         in.getAsyncMs()};
         break;
       }
       case Which::DECLINE_CHECKPOINT: {

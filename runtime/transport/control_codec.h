@@ -79,6 +79,12 @@ struct CancelJob {
   std::string jobId;
   uint32_t attempt = 0;
 };
+/// `stop --drain`: the sources of the attempt end their input, so every
+/// event-time window fires and the job ends with a final checkpoint.
+struct DrainSources {
+  std::string jobId;
+  uint32_t attempt = 0;
+};
 struct SubmitJob {
   JobDefinition job;
   std::vector<PluginFile> plugins;
@@ -129,6 +135,8 @@ struct AcknowledgeCheckpoint {
   int64_t alignmentMs = 0;
   int64_t sizeBytes = 0;
   int64_t incrementalSizeBytes = 0;
+  int64_t syncMs = 0;   // the synchronous snapshot part on the task thread
+  int64_t asyncMs = 0;  // the asynchronous upload
 };
 struct DeclineCheckpoint {
   std::string jobId;
@@ -152,7 +160,7 @@ struct SavepointRequest {
 using ControlBody = std::variant<RegisterWorker, RegisterReply, Heartbeat, DeployTasks, TaskStateUpdate, CancelJob,
                                  SubmitJob, StatusRequest, ListRequest, CancelRequest, Reply, Disconnect,
                                  WorkersRequest, TriggerCheckpoint, AcknowledgeCheckpoint, DeclineCheckpoint,
-                                 CheckpointComplete, SavepointRequest, FetchPlugin, PluginContent>;
+                                 CheckpointComplete, SavepointRequest, FetchPlugin, PluginContent, DrainSources>;
 
 struct ControlMessage {
   uint64_t requestId = 0;

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <filesystem>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "tests/integration/test_cluster.h"
@@ -174,6 +175,74 @@ TEST_F(CheckpointRecoveryTest, SavepointAtParallelismTwoResumesAtFourAndAtOne) {
   }
 }
 
+// `stop --drain`: the sources end their input where they are, every event-time
+// window fires, and the job's final checkpoint becomes the savepoint.
+TEST_F(CheckpointRecoveryTest, StopWithDrainFiresEveryWindowAndSavesTheFinalState) {
+  RecoveryCluster cluster(checkpointDir());
+  ASSERT_TRUE(cluster.startJobManager());
+  cluster.startWorker("worker-a", 2);
+  cluster.startWorker("worker-b", 2);
+  ASSERT_EQ(cluster.waitForWorkers(2), 2u);
+  // 2 readers × 1000 rows/s of 20,000 rows: about 10 s unless drained; ts = id ms, so 1 s windows stay open.
+  std::string job = scratch_.file("drain.yaml");
+  writeFile(job, R"yaml(name: drain
+sources:
+  - {id: gen, type: generator, count: 20000, keys: 7, interval_ms: 1, parallelism: 2}
+nodes:
+  - {id: totals, from: [gen], type: window, key_by: key, window: {tumble: 1s},
+     aggregate: {n: "count()", ids: "sum(id)"}}
+sinks:
+  - {id: out, from: [totals], type: file, format: jsonl, path: ${output}}
+)yaml");
+  auto submitted = cluster.client({"run", "-d", "-p", "2", "-D", "execution.checkpointing.interval=200ms", "-D",
+                                   "sluice.source.rate-limit=1000", job, "--set", "output=" + output()});
+  ASSERT_EQ(submitted.exitCode, 0) << submitted.err;
+  std::string jobId = TestCluster::jobIdFrom(submitted.out);
+  ASSERT_EQ(cluster.waitForState(jobId, {"RUNNING"}).value("state", ""), "RUNNING");
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  auto stopped = cluster.client({"stop", jobId, "--savepoint", scratch_.file("savepoints"), "--drain"});
+  ASSERT_EQ(stopped.exitCode, 0) << stopped.err;
+  std::string savepoint = TestCluster::jobIdFrom(stopped.out);
+  ASSERT_TRUE(fs::exists(fs::path(savepoint) / "_metadata")) << savepoint;
+  auto ended = cluster.waitForState(jobId, {"FINISHED", "FAILED", "CANCELED"});
+  ASSERT_EQ(ended.value("state", ""), "FINISHED") << ended.dump();
+
+  // What each reader read: ids [split * 10000, split * 10000 + read).
+  int64_t expectedRows = 0;
+  int64_t expectedIdSum = 0;
+  for (const auto& task : ended["tasks"]) {
+    if (task["node"] != "gen") continue;
+    int64_t read = task["records_in"].get<int64_t>();
+    int64_t first = task["subtask"].get<int64_t>() * 10000;
+    EXPECT_LT(read, 10000) << "the reader ran to its end before the drain: " << ended.dump();
+    expectedRows += read;
+    expectedIdSum += read * first + read * (read - 1) / 2;
+  }
+  ASSERT_GT(expectedRows, 0) << ended.dump();
+  // Every row read is in exactly one fired window (the open ones fired at the drain), each window once.
+  int64_t rows = 0;
+  int64_t idSum = 0;
+  std::set<std::pair<int64_t, int64_t>> windows;
+  for (const std::string& line : readCommittedLines(output())) {
+    auto row = nlohmann::json::parse(line);
+    rows += row["n"].get<int64_t>();
+    idSum += row["ids"].get<int64_t>();
+    EXPECT_TRUE(windows.emplace(row["key"].get<int64_t>(), row["window_start"].get<int64_t>()).second) << line;
+  }
+  EXPECT_EQ(rows, expectedRows);
+  EXPECT_EQ(idSum, expectedIdSum);
+
+  // The savepoint holds the final state: every task had ended.
+  auto metadata = nlohmann::json::parse(readFile((fs::path(savepoint) / "_metadata").string()));
+  ASSERT_FALSE(metadata["tasks"].empty());
+  for (const auto& task : metadata["tasks"]) EXPECT_TRUE(task.value("finished", false)) << task.dump();
+
+  // --drain belongs to stop; a savepoint of a finished job is refused with the job's state.
+  auto again = cluster.client({"stop", jobId, "--savepoint", scratch_.file("savepoints"), "--drain"});
+  EXPECT_NE(again.exitCode, 0);
+  EXPECT_NE(again.err.find("FINISHED"), std::string::npos) << again.err;
+}
+
 TEST_F(CheckpointRecoveryTest, ResumeRefusesStateOfRemovedNodesUnlessAllowed) {
   RecoveryCluster cluster(checkpointDir());
   ASSERT_TRUE(cluster.startJobManager());
@@ -255,8 +324,9 @@ TEST_F(CheckpointRecoveryTest, WorkerKilledDuringASnapshotRecovers) {
   ASSERT_TRUE(cluster.startJobManager());
   cluster.startWorker("worker-a", 2);
   cluster.startWorker("worker-b", 2);
-  // worker-c dies inside its tasks' 6th snapshot, after writing files but before acknowledging.
-  cluster.startWorker("worker-c", 2, {"/usr/bin/env", "SLUICE_FAULT_INJECTION=after-snapshot-files:kill:5"});
+  // worker-c dies inside the asynchronous upload of its tasks' 6th keyed snapshot (some files written,
+  // none acknowledged) while its tasks go on processing.
+  cluster.startWorker("worker-c", 2, {"/usr/bin/env", "SLUICE_FAULT_INJECTION=during-snapshot-upload:kill:5"});
   ASSERT_EQ(cluster.waitForWorkers(3), 3u);
   auto submitted = cluster.client(checkpointedRun("q11", output(), 4));
   ASSERT_EQ(submitted.exitCode, 0) << submitted.err;

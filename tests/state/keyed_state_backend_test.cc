@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -388,6 +389,51 @@ TEST_P(KeyedStateBackendTest, SnapshotRestoresIntoNewInstance) {
   ASSERT_OK(third->restore({second}, temp_.path().string()));
   int thirdValue = registerOrDie(*third, "value", StateKind::kValue);
   EXPECT_EQ(getOrDie(*third, {thirdValue, 0, "after"}), "y");
+}
+
+// The asynchronous snapshot contract: the upload writes the state as it was at
+// beginSnapshot, although the backend changes (and RocksDB flushes and
+// compacts) while it runs on another thread.
+TEST_P(KeyedStateBackendTest, UploadOnAnotherThreadSeesTheStateAtTheCut) {
+  auto backend = openAll();
+  int value = registerOrDie(*backend, "value", StateKind::kValue);
+  for (int i = 0; i < 2000; ++i) ASSERT_OK(backend->put({value, i % kMaxParallelism, fmt::format("k{}", i)}, "old"));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<SnapshotUpload> upload, backend->beginSnapshot(1, temp_.file("chk-1")));
+
+  // After the cut: overwrite every key, delete some, add new ones, and force
+  // RocksDB to write and merge new files, while the upload runs elsewhere.
+  Result<StateSnapshot> uploaded = Status::internal("upload did not run");
+  std::thread uploader([&] { uploaded = upload->run(); });
+  for (int i = 0; i < 2000; ++i) {
+    StateKey key{value, i % kMaxParallelism, fmt::format("k{}", i)};
+    ASSERT_OK(i % 3 == 0 ? backend->remove(key) : backend->put(key, "new"));
+    ASSERT_OK(backend->put({value, i % kMaxParallelism, fmt::format("late{}", i)}, "late"));
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<SnapshotUpload> interim, backend->beginSnapshot(2, temp_.file("chk-2")));
+  uploader.join();
+  ASSERT_OK_AND_ASSIGN(StateSnapshot snapshot, std::move(uploaded));
+  upload.reset();
+  interim.reset();  // an upload that never runs releases what it pinned
+
+  auto restored = openAll();
+  ASSERT_OK(restored->restore({snapshot}, temp_.path().string()));
+  int restoredValue = registerOrDie(*restored, "value", StateKind::kValue);
+  int64_t entries = 0;
+  ASSERT_OK(restored->scanAll(restoredValue, [&](int, std::string_view key, std::string_view, std::string_view stored) {
+    EXPECT_EQ(stored, "old") << key;
+    ++entries;
+    return true;
+  }));
+  EXPECT_EQ(entries, 2000);
+
+  // The backend keeps working and its next snapshot holds the new state.
+  ASSERT_OK_AND_ASSIGN(StateSnapshot next, backend->snapshot(3, temp_.file("chk-3")));
+  auto third = openAll();
+  ASSERT_OK(third->restore({next}, temp_.path().string()));
+  int thirdValue = registerOrDie(*third, "value", StateKind::kValue);
+  EXPECT_EQ(getOrDie(*third, {thirdValue, 1, "k1"}), "new");
+  EXPECT_EQ(getOrDie(*third, {thirdValue, 0, "k0"}), std::nullopt);
+  EXPECT_EQ(getOrDie(*third, {thirdValue, 5, "late5"}), "late");
 }
 
 // Snapshots `fromParallelism` subtasks holding `count` keys, restores them into
