@@ -72,14 +72,32 @@ Status EventTimeReorder::restore(std::string_view bytes) {
   return Status::OK();
 }
 
-void SequenceBuffer::add(const PaymentRow& row, int32_t tag) { heap_.push(Entry{row, tag}); }
+void SequenceBuffer::add(const PaymentRow& row, int32_t tag) {
+  uint32_t slot;
+  if (freeSlots_.empty()) {
+    slot = static_cast<uint32_t>(entries_.size());
+    entries_.push_back(Entry{row, tag});
+  } else {
+    slot = freeSlots_.back();
+    freeSlots_.pop_back();
+    entries_[slot] = Entry{row, tag};
+  }
+  heap_.push(Position{row.sequence, slot});
+}
 
 Status SequenceBuffer::releaseUpTo(int64_t watermark,
                                    const std::function<Status(const PaymentRow&, int32_t)>& released) {
-  while (!heap_.empty() && heap_.top().row.timestampMs <= watermark) {
-    Entry entry = heap_.top();
+  while (!heap_.empty()) {
+    const uint32_t slot = heap_.top().second;
+    const Entry& entry = entries_[slot];
+    if (entry.row.timestampMs > watermark) break;
     heap_.pop();
+    freeSlots_.push_back(slot);  // the callback adds nothing, so the entry stays put until the next add
     SLUICE_RETURN_NOT_OK(released(entry.row, entry.tag));
+  }
+  if (heap_.empty()) {  // every slot is free: start the slots over
+    entries_.clear();
+    freeSlots_.clear();
   }
   return Status::OK();
 }
@@ -90,8 +108,9 @@ std::string SequenceBuffer::encode() const {
   auto copy = heap_;
   writer.put<uint64_t>(copy.size());
   while (!copy.empty()) {
-    writer.put(copy.top().tag);
-    encodePaymentRow(copy.top().row, out);
+    const Entry& entry = entries_[copy.top().second];
+    writer.put(entry.tag);
+    encodePaymentRow(entry.row, out);
     copy.pop();
   }
   return out;
@@ -101,10 +120,12 @@ Status SequenceBuffer::restore(std::string_view bytes) {
   ByteReader reader(bytes, "sequence buffer");
   SLUICE_ASSIGN_OR_RETURN(uint64_t count, reader.get<uint64_t>());
   heap_ = {};
+  entries_.clear();
+  freeSlots_.clear();
   for (uint64_t i = 0; i < count; ++i) {
     SLUICE_ASSIGN_OR_RETURN(int32_t tag, reader.get<int32_t>());
     SLUICE_ASSIGN_OR_RETURN(PaymentRow row, decodePaymentRow(reader.bytes(), reader.offset()));
-    heap_.push(Entry{row, tag});
+    add(row, tag);
   }
   if (!reader.atEnd()) return Status::corruption("sequence buffer has trailing bytes");
   return Status::OK();

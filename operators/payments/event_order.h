@@ -79,12 +79,13 @@ class SequenceBuffer {
  private:
   struct Entry {
     PaymentRow row;
-    int32_t tag;
+    int32_t tag = 0;
   };
-  struct Later {
-    bool operator()(const Entry& left, const Entry& right) const { return left.row.sequence > right.row.sequence; }
-  };
-  std::priority_queue<Entry, std::vector<Entry>, Later> heap_;
+  /// (sequence, slot in entries_): the heap moves these pairs, not the rows.
+  using Position = std::pair<int64_t, uint32_t>;
+  std::priority_queue<Position, std::vector<Position>, std::greater<Position>> heap_;
+  std::vector<Entry> entries_;
+  std::vector<uint32_t> freeSlots_;
 };
 
 }  // namespace sluice::payments

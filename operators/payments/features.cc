@@ -90,8 +90,16 @@ void MerchantHistory::observeLabel(int64_t timestampMs, int64_t label) {
   if (label == 1) frauds_.push_back(timestampMs);
 }
 
+int64_t MerchantHistory::memoryBytes() const {
+  // Each deque holds at least one 512-byte block and its map.
+  constexpr int64_t kDequeOverhead = 512 + 64;
+  return static_cast<int64_t>(sizeof(MerchantHistory)) + 2 * kDequeOverhead +
+         static_cast<int64_t>((transactions_.size() + frauds_.size()) * sizeof(int64_t));
+}
+
 std::string MerchantHistory::encode() const {
   std::string out;
+  out.reserve(2 * sizeof(uint64_t) + (transactions_.size() + frauds_.size()) * sizeof(int64_t));
   ByteWriter writer(out);
   putDeque(writer, transactions_);
   putDeque(writer, frauds_);
@@ -202,6 +210,8 @@ void AccountHistory::observeTransaction(PaymentRow& row) {
 
 std::string AccountHistory::encode() const {
   std::string out;
+  out.reserve(4 * sizeof(uint64_t) + recent_.size() * sizeof(Entry) +
+              (merchants_.size() + devices_.size() + countries_.size()) * sizeof(Seen) + sizeof(AmountProfile) + 32);
   ByteWriter writer(out);
   putDeque(writer, recent_);
   putVector(writer, merchants_);

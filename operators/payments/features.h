@@ -43,6 +43,8 @@ class MerchantHistory {
 
   size_t transactionCount() const { return transactions_.size(); }
   size_t fraudCount() const { return frauds_.size(); }
+  /// Approximate heap footprint (for cache budgets).
+  int64_t memoryBytes() const;
 
   std::string encode() const;
   static Result<MerchantHistory> decode(std::string_view bytes);

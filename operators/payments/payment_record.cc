@@ -129,6 +129,7 @@ const SchemaPtr& paymentRowSchema() {
 int paymentEventTimeIndex() { return kTimestampColumn; }
 int paymentAccountIndex() { return kAccountColumn; }
 int paymentMerchantIndex() { return kMerchantColumn; }
+int paymentTxnIdIndex() { return kTxnIdColumn; }
 
 PaymentRowBatchBuilder::PaymentRowBatchBuilder() : builder_(paymentRowSchema(), kTimestampColumn) {}
 

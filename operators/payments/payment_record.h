@@ -96,12 +96,16 @@ int paymentEventTimeIndex();
 /// Index of `account_id` / `merchant_id` (the keys of the keyed stages).
 int paymentAccountIndex();
 int paymentMerchantIndex();
+/// Index of `txn_id` (the online learner's key).
+int paymentTxnIdIndex();
 
 /// Appends rows to a batch of paymentRowSchema(). Not thread-safe.
 class PaymentRowBatchBuilder {
  public:
   PaymentRowBatchBuilder();
   void append(const PaymentRow& row);
+  /// Makes room for `rows` more rows in every column (no reallocation while appending them).
+  void reserve(int64_t rows) { builder_.reserve(builder_.numRows() + rows); }
   int64_t numRows() const { return builder_.numRows(); }
   /// The batch of everything appended since the last finish().
   RecordBatch finish();

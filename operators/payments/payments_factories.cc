@@ -49,6 +49,17 @@ Result<bool> optionalFlag(OptionReader& reader, const std::string& key, bool fal
   return reader.error("'" + key + "' must be true or false, not '" + *value + "'");
 }
 
+/// `state_cache_mb`: the keyed stage's state cache budget per subtask, in MiB (>= 1).
+Result<int64_t> stateCacheBytes(OptionReader& reader) {
+  SLUICE_ASSIGN_OR_RETURN(std::optional<int64_t> megabytes, reader.integer("state_cache_mb"));
+  if (!megabytes.has_value()) return kDefaultStateCacheBytes;
+  if (*megabytes < 1 || *megabytes > (int64_t{1} << 30)) {
+    return reader.error("'state_cache_mb' (state cache per subtask, MiB) must be between 1 and 2^30, not " +
+                        std::to_string(*megabytes));
+  }
+  return *megabytes << 20;
+}
+
 PlannedNode paymentNode(const NodeSpec& spec, const StreamInfo& input, InputPartitioning partitioning) {
   PlannedNode node;
   node.id = spec.id;
@@ -168,11 +179,12 @@ Result<PlannedNode> planMerchantStageNode(const NodeSpec& spec, const std::vecto
   SLUICE_RETURN_NOT_OK(checkPaymentInput(spec, inputs, "merchant_stage"));
   OptionReader reader = OptionReader::forSpec(spec);
   SLUICE_ASSIGN_OR_RETURN(bool forwardLabels, optionalFlag(reader, "forward_labels", true));
+  SLUICE_ASSIGN_OR_RETURN(int64_t cacheBytes, stateCacheBytes(reader));
   SLUICE_RETURN_NOT_OK(reader.checkAllRead());
   PlannedNode node = paymentNode(spec, inputs[0], InputPartitioning{PartitionKind::kHash, {paymentMerchantIndex()}});
   node.keyed = true;
-  node.createOperator = [forwardLabels]() -> std::unique_ptr<Operator> {
-    return std::make_unique<MerchantStageOperator>(forwardLabels);
+  node.createOperator = [forwardLabels, cacheBytes]() -> std::unique_ptr<Operator> {
+    return std::make_unique<MerchantStageOperator>(forwardLabels, cacheBytes);
   };
   return node;
 }
@@ -183,11 +195,12 @@ Result<PlannedNode> planAccountStageNode(const NodeSpec& spec, const std::vector
   SLUICE_RETURN_NOT_OK(checkPaymentInput(spec, inputs, "account_stage"));
   OptionReader reader = OptionReader::forSpec(spec);
   SLUICE_ASSIGN_OR_RETURN(bool forwardLabels, optionalFlag(reader, "forward_labels", true));
+  SLUICE_ASSIGN_OR_RETURN(int64_t cacheBytes, stateCacheBytes(reader));
   SLUICE_RETURN_NOT_OK(reader.checkAllRead());
   PlannedNode node = paymentNode(spec, inputs[0], InputPartitioning{PartitionKind::kHash, {paymentAccountIndex()}});
   node.keyed = true;
-  node.createOperator = [forwardLabels]() -> std::unique_ptr<Operator> {
-    return std::make_unique<AccountStageOperator>(forwardLabels);
+  node.createOperator = [forwardLabels, cacheBytes]() -> std::unique_ptr<Operator> {
+    return std::make_unique<AccountStageOperator>(forwardLabels, cacheBytes);
   };
   return node;
 }
@@ -225,7 +238,10 @@ Result<PlannedNode> planOnlineLearnerNode(const NodeSpec& spec, const std::vecto
   }
   int64_t maturityMs = maturity->count();
   int64_t publishMs = publish->count();
-  PlannedNode node = paymentNode(spec, inputs[0], InputPartitioning{PartitionKind::kRebalance, {}});
+  // Keyed by txn_id: the pending feature vectors live in keyed state (the one
+  // subtask owns every key group, so the hash exchange only routes to it).
+  PlannedNode node = paymentNode(spec, inputs[0], InputPartitioning{PartitionKind::kHash, {paymentTxnIdIndex()}});
+  node.keyed = true;
   node.outputs[std::string(kStatsTag)] = statsStream();
   node.fixedParallelism = 1;  // one global, sequential model
   node.createOperator = [model, maturityMs, publishMs]() -> std::unique_ptr<Operator> {

@@ -193,6 +193,12 @@ Status ReorderOperator::finish(Output& out) {
 
 // ---- KeyedBlobState ----
 
+std::string serializedKeyOf(uint64_t id) {
+  std::string key(9, '\1');
+  for (int i = 0; i < 8; ++i) key[1 + i] = static_cast<char>(id >> (8 * i));
+  return key;
+}
+
 Status KeyedBlobState::open(KeyedStateBackend* backend, const std::string& name) {
   if (backend == nullptr) return Status::internal("payment stage '" + name + "' runs without keyed state");
   backend_ = backend;
@@ -200,23 +206,17 @@ Status KeyedBlobState::open(KeyedStateBackend* backend, const std::string& name)
   return Status::OK();
 }
 
-std::string KeyedBlobState::keyOf(uint64_t id) const {
-  // The encoding appendSerializedKey uses for one non-null uint64 column.
-  std::string key(9, '\1');
-  for (int i = 0; i < 8; ++i) key[1 + i] = static_cast<char>(id >> (8 * i));
-  return key;
-}
-
 Result<const std::string*> KeyedBlobState::get(int keyGroup, uint64_t id) {
   auto found = cache_.find(id);
   if (found == cache_.end()) {
     SLUICE_RETURN_NOT_OK(makeRoom());
-    std::string key = keyOf(id);
+    std::string key = serializedKeyOf(id);
     SLUICE_ASSIGN_OR_RETURN(std::optional<std::string> stored, backend_->get(StateKey{state_, keyGroup, key, {}}));
     Entry entry;
     entry.keyGroup = keyGroup;
     entry.present = stored.has_value();
     if (stored) entry.value = std::move(*stored);
+    bytes_ += kEntryOverheadBytes + static_cast<int64_t>(entry.value.size());
     found = cache_.emplace(id, std::move(entry)).first;
   }
   return found->second.present ? &found->second.value : nullptr;
@@ -227,8 +227,10 @@ Status KeyedBlobState::put(int keyGroup, uint64_t id, std::string value) {
   if (found == cache_.end()) {
     SLUICE_RETURN_NOT_OK(makeRoom());
     found = cache_.emplace(id, Entry{}).first;
+    bytes_ += kEntryOverheadBytes;
   }
   Entry& entry = found->second;
+  bytes_ += static_cast<int64_t>(value.size()) - static_cast<int64_t>(entry.value.size());
   entry.value = std::move(value);
   entry.keyGroup = keyGroup;
   entry.present = true;
@@ -239,7 +241,7 @@ Status KeyedBlobState::put(int keyGroup, uint64_t id, std::string value) {
 Status KeyedBlobState::flush() {
   for (auto& [id, entry] : cache_) {
     if (!entry.dirty) continue;
-    std::string key = keyOf(id);
+    std::string key = serializedKeyOf(id);
     SLUICE_RETURN_NOT_OK(backend_->put(StateKey{state_, entry.keyGroup, key, {}}, entry.value));
     entry.dirty = false;
   }
@@ -247,9 +249,10 @@ Status KeyedBlobState::flush() {
 }
 
 Status KeyedBlobState::makeRoom() {
-  if (cache_.size() < capacity_) return Status::OK();
+  if (bytes_ < budgetBytes_) return Status::OK();
   SLUICE_RETURN_NOT_OK(flush());
   cache_.clear();
+  bytes_ = 0;
   return Status::OK();
 }
 
@@ -264,21 +267,17 @@ Status MerchantStageOperator::processBatch(int input, const RecordBatch& batch, 
   (void)input;
   std::vector<int> keyGroups = keyGroupsFor(batch, paymentMerchantIndex(), maxParallelism_);
   PaymentRowBatchBuilder builder;
+  builder.reserve(batch.numRows());
   for (int64_t i = 0; i < batch.numRows(); ++i) {
     PaymentRow row = readPaymentRow(batch, i);
     const bool isLabel = row.kind == kLabelKind;
     if (!isLabel || row.label == 1) {
-      SLUICE_ASSIGN_OR_RETURN(const std::string* bytes, state_.get(keyGroups[i], row.merchantId));
-      MerchantHistory history;
-      if (bytes != nullptr) {
-        SLUICE_ASSIGN_OR_RETURN(history, MerchantHistory::decode(*bytes));
-      }
+      SLUICE_ASSIGN_OR_RETURN(MerchantHistory * history, state_.update(keyGroups[i], row.merchantId));
       if (isLabel) {
-        history.observeLabel(row.timestampMs, row.label);
+        history->observeLabel(row.timestampMs, row.label);
       } else {
-        history.observeTransaction(row.timestampMs, row.features);
+        history->observeTransaction(row.timestampMs, row.features);
       }
-      SLUICE_RETURN_NOT_OK(state_.put(keyGroups[i], row.merchantId, history.encode()));
     }
     if (!isLabel || forwardLabels_) builder.append(row);
   }
@@ -352,6 +351,7 @@ Status ScoreOperator::open(const OperatorContext& context) {
 Status ScoreOperator::processBatch(int input, const RecordBatch& batch, Output& out) {
   (void)input;
   PaymentRowBatchBuilder builder;
+  builder.reserve(batch.numRows());
   for (int64_t i = 0; i < batch.numRows(); ++i) {
     PaymentRow row = readPaymentRow(batch, i);
     if (!row.isTransaction()) continue;
@@ -373,6 +373,10 @@ Status ScoreOperator::finish(Output& out) {
 
 // ---- OnlineLearnerOperator ----
 
+Status OnlineLearnerOperator::open(const OperatorContext& context) {
+  return learner_.open(context.keyedStateBackend, context.maxParallelism);
+}
+
 Status OnlineLearnerOperator::restoreState(const OperatorSnapshot& snapshot) {
   countersEmitted_ = countersEmittedIn(snapshot);
   auto found = snapshot.blobs.find(kLearnerBlob);
@@ -392,7 +396,7 @@ Status OnlineLearnerOperator::snapshotState(int64_t checkpointId, OperatorSnapsh
   writer.putBytes(learner_.encode());
   snapshot.blobs[kLearnerBlob] = std::move(blob);
   markCountersEmitted(countersEmitted_, snapshot);
-  return Status::OK();
+  return learner_.flush();  // the keyed backend must hold the tail timer page
 }
 
 Status OnlineLearnerOperator::processBatch(int input, const RecordBatch& batch, Output& out) {
@@ -406,11 +410,11 @@ Status OnlineLearnerOperator::processWatermark(int64_t timestamp, Output& out) {
   PaymentRowBatchBuilder builder;
   SLUICE_RETURN_NOT_OK(buffer_.releaseUpTo(timestamp, [&](const PaymentRow& released, int32_t) -> Status {
     PaymentRow row = released;
-    learner_.process(row);
+    SLUICE_RETURN_NOT_OK(learner_.process(row));
     if (row.isTransaction()) builder.append(row);
     return Status::OK();
   }));
-  learner_.advanceTo(timestamp);
+  SLUICE_RETURN_NOT_OK(learner_.advanceTo(timestamp));
   SLUICE_RETURN_NOT_OK(emitIfAny(out, builder.finish()));
   return out.emitWatermark(timestamp);
 }

@@ -2,9 +2,13 @@
 // key order, watermark) and the sequence buffer, plus the stats sink's output.
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
+#include <yaml-cpp/yaml.h>
+
 #include "operators/payments/event_order.h"
+#include "operators/payments/payments_factories.h"
 #include "operators/payments/payments_io.h"
 #include "operators/payments/stage_operators.h"
 #include "runtime/state/keyed_state_backend.h"
@@ -188,7 +192,8 @@ TEST(KeyedBlobStateTest, WritesBackOnFlushAndWhenFull) {
   options.keyGroups = KeyGroupRange{0, 127};
   auto backend = createKeyedStateBackend(options);
   ASSERT_TRUE(backend.ok()) << backend.status().toString();
-  KeyedBlobState state(/*capacity=*/2);
+  // Room for two one-byte entries.
+  KeyedBlobState state(/*budgetBytes=*/2 * KeyedBlobState::kEntryOverheadBytes + 2);
   ASSERT_TRUE(state.open(backend->get(), "history").ok());
   auto value = state.get(3, 42);
   ASSERT_TRUE(value.ok());
@@ -212,6 +217,102 @@ TEST(KeyedBlobStateTest, WritesBackOnFlushAndWhenFull) {
   EXPECT_EQ(**after.get(3, 42), "a2");
   EXPECT_EQ(**state.get(5, 44), "c");
   EXPECT_FALSE(KeyedBlobState().open(nullptr, "history").ok());
+}
+
+TEST(KeyedObjectCacheTest, KeepsDecodedHistoriesAndWritesThemBackEncoded) {
+  StateBackendOptions options;
+  options.type = "hashmap";
+  options.keyGroups = KeyGroupRange{0, 127};
+  auto backend = createKeyedStateBackend(options);
+  ASSERT_TRUE(backend.ok()) << backend.status().toString();
+  // Room for two histories (each counts at least kMinEntryBytes).
+  using Cache = KeyedObjectCache<MerchantHistory>;
+  Cache cache(/*budgetBytes=*/2 * Cache::kMinEntryBytes + 1);
+  ASSERT_TRUE(cache.open(backend->get(), "merchant-history").ok());
+  Features features;
+  auto first = cache.update(3, 42);
+  ASSERT_TRUE(first.ok());
+  (*first)->observeTransaction(1000, features);
+  auto again = cache.update(3, 42);  // a hit: the same object, nothing decoded
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *first);
+  (*again)->observeTransaction(2000, features);
+  EXPECT_EQ(features.merchantTx30d, 2);  // both T of this merchant, in the one object
+  // Nothing in the backend before a flush.
+  KeyedBlobState blobs;
+  ASSERT_TRUE(blobs.open(backend->get(), "merchant-history").ok());
+  EXPECT_EQ(*blobs.get(3, 42), nullptr);
+  ASSERT_TRUE(cache.flush().ok());
+  KeyedBlobState afterFlush;
+  ASSERT_TRUE(afterFlush.open(backend->get(), "merchant-history").ok());
+  auto stored = afterFlush.get(3, 42);
+  ASSERT_TRUE(stored.ok() && *stored != nullptr);
+  auto decoded = MerchantHistory::decode(**stored);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->transactionCount(), 2u);
+  // A third merchant exceeds the budget: everything is written back, the
+  // cache starts over, and merchant 42 comes back decoded from the backend.
+  ASSERT_TRUE(cache.update(4, 43).ok());
+  (*cache.update(4, 43))->observeLabel(2500, 1);
+  ASSERT_TRUE(cache.update(5, 44).ok());
+  auto reloaded = cache.update(3, 42);
+  ASSERT_TRUE(reloaded.ok());
+  EXPECT_EQ((*reloaded)->transactionCount(), 2u);
+  KeyedBlobState afterOverflow;
+  ASSERT_TRUE(afterOverflow.open(backend->get(), "merchant-history").ok());
+  auto label = afterOverflow.get(4, 43);
+  ASSERT_TRUE(label.ok() && *label != nullptr);
+  EXPECT_EQ(MerchantHistory::decode(**label)->fraudCount(), 1u);
+  // A damaged value is reported, naming the state.
+  auto stateId = (*backend)->registerState(StateDescriptor{"merchant-history", StateKind::kValue, std::nullopt});
+  ASSERT_TRUE(stateId.ok());
+  std::string damagedKey = serializedKeyOf(45);
+  ASSERT_TRUE((*backend)->put(StateKey{*stateId, 6, damagedKey, {}}, "xx").ok());
+  Cache damaged;
+  ASSERT_TRUE(damaged.open(backend->get(), "merchant-history").ok());
+  auto broken = damaged.update(6, 45);
+  EXPECT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().toString().find("merchant history"), std::string::npos) << broken.status().toString();
+  EXPECT_FALSE(Cache().open(nullptr, "merchant-history").ok());
+}
+
+}  // namespace
+}  // namespace sluice::payments
+
+namespace sluice::payments {
+namespace {
+
+NodeSpec stageSpec(const std::string& yaml) {
+  NodeSpec spec;
+  spec.id = "stage";
+  spec.options = YAML::Load(yaml);
+  return spec;
+}
+
+TEST(PaymentsFactoriesTest, StateCacheBudgetAndTheKeyedLearner) {
+  const std::vector<StreamInfo> inputs{StreamInfo{paymentRowSchema(), paymentEventTimeIndex()}};
+  for (auto plan : {planMerchantStageNode, planAccountStageNode}) {
+    auto planned = plan(stageSpec("{state_cache_mb: 64}"), inputs, PlanContext{});
+    ASSERT_TRUE(planned.ok()) << planned.status().toString();
+    EXPECT_TRUE(planned->keyed);
+    ASSERT_NE(planned->createOperator(), nullptr);
+    for (const char* bad : {"{state_cache_mb: 0}", "{state_cache_mb: -3}", "{state_cache_mb: lots}"}) {
+      auto refused = plan(stageSpec(bad), inputs, PlanContext{});
+      ASSERT_FALSE(refused.ok()) << bad;
+      EXPECT_NE(refused.status().message().find("state_cache_mb"), std::string::npos) << refused.status().message();
+      EXPECT_EQ(refused.status().message().find('\n'), std::string::npos);
+    }
+  }
+  // The learner is keyed (its pending vectors are keyed state) and hash-partitioned on txn_id.
+  auto learner = planOnlineLearnerNode(
+      stageSpec(R"yaml({model: )yaml" + std::string(SLUICE_SOURCE_DIR) +
+                R"yaml(/examples/payments/model.json, maturity_ms: 604800000, publish_ms: 3600000})yaml"),
+      inputs, PlanContext{});
+  ASSERT_TRUE(learner.ok()) << learner.status().toString();
+  EXPECT_TRUE(learner->keyed);
+  ASSERT_EQ(learner->inputs.size(), 1u);
+  EXPECT_EQ(learner->inputs[0].kind, PartitionKind::kHash);
+  EXPECT_EQ(learner->inputs[0].keyColumns, std::vector<int>{paymentTxnIdIndex()});
 }
 
 }  // namespace

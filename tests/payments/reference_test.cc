@@ -16,7 +16,9 @@
 #include "operators/payments/online_learner.h"
 #include "operators/payments/risk_model.h"
 #include "operators/payments/rule_set.h"
+#include "runtime/state/keyed_state_backend.h"
 #include "runtime/task/stream_element.h"
+#include "tests/testing/temp_dir.h"
 
 namespace sluice::payments {
 namespace {
@@ -88,19 +90,34 @@ ReferenceResult runReference(bool online) {
   std::unordered_map<uint64_t, MerchantHistory> merchants;
   std::unordered_map<uint64_t, AccountHistory> accounts;
   OnlineLearner learner(*model, 604800000, 3600000);
+  // The learner keeps pending vectors and timers in keyed state: an in-memory backend here.
+  testing::TempDir temp;
+  StateBackendOptions stateOptions;
+  stateOptions.type = "hashmap";
+  stateOptions.directory = temp.file("state");
+  stateOptions.keyGroups = KeyGroupRange{0, stateOptions.maxParallelism - 1};
+  auto backend = createKeyedStateBackend(stateOptions);
+  EXPECT_TRUE(backend.ok()) << backend.status().toString();
+  if (!backend.ok()) return result;
+  Status learnerStatus = learner.open(backend->get(), stateOptions.maxParallelism);
+  EXPECT_TRUE(learnerStatus.ok()) << learnerStatus.toString();
+  auto learn = [&](PaymentRow& row) {
+    Status status = learner.process(row);
+    EXPECT_TRUE(status.ok()) << status.toString();
+  };
   EventTimeReorder reorder(5000);
   auto process = [&](const PaymentRow& released) {
     PaymentRow row = released;
     if (row.kind == kLabelKind) {
       merchants[row.merchantId].observeLabel(row.timestampMs, row.label);
-      if (online) learner.process(row);
+      if (online) learn(row);
       return;
     }
     result.txns += 1;
     merchants[row.merchantId].observeTransaction(row.timestampMs, row.features);
     accounts[row.accountId].observeTransaction(row);
     if (online) {
-      learner.process(row);
+      learn(row);
     } else {
       row.probability = model->probability(modelInput(row));
       row.scoreMilli = scoreMilli(row.probability);
@@ -112,7 +129,8 @@ ReferenceResult runReference(bool online) {
     reorder.add(row, process, [&](const PaymentRow&) { result.late += 1; });
   }
   reorder.finish(process);
-  learner.advanceTo(kMaxWatermark);
+  learnerStatus = learner.advanceTo(kMaxWatermark);
+  EXPECT_TRUE(learnerStatus.ok()) << learnerStatus.toString();
   result.lateLabels = online ? learner.lateLabels() : 0;
   result.modelUpdates = online ? learner.modelUpdates() : 0;
   result.finalModel = online ? learner.model() : *model;
