@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "operators/map_factory.h"
+#include "operators/nexmark/nexmark_source.h"
 #include "operators/sink_factories.h"
 #include "operators/source_factories.h"
 #include "runtime/job/node_factory.h"
@@ -16,6 +17,7 @@ void registerBuiltinOperators() {
     NodeRegistry& registry = NodeRegistry::instance();
     registry.registerSource("file", planFileSource);
     registry.registerSource("generator", planGeneratorSource);
+    registry.registerSource("nexmark", planNexmarkSource);
     registry.registerSink("file", planFileSink);
     registry.registerSink("print", planPrintSink);
     registry.registerSink("discard", planDiscardSink);
