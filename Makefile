@@ -7,7 +7,7 @@ RELEASE_DIR ?= build-release
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo test test-asan test-slow bench format format-check clean
+.PHONY: all deps build demo test test-asan test-slow bench bench-smoke format format-check clean
 
 all: build
 
@@ -39,6 +39,11 @@ bench: deps
 	@cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(RELEASE_DIR) -j $(JOBS)
 	@bash bench/run.sh $(RELEASE_DIR) $(if $(QUICK),--quick,)
+
+# The quick suite on the regular build: a smoke test that every workload runs end to end
+# (CI runs it; numbers from a RelWithDebInfo build on a CI machine are not results).
+bench-smoke: build
+	@bash bench/run.sh $(BUILD_DIR) --quick
 
 FORMAT_FILES = $(shell git ls-files '*.h' '*.cc' '*.cpp')
 
