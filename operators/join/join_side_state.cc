@@ -68,6 +68,13 @@ Status JoinSideState::add(int keyGroup, std::string_view key, int64_t time, std:
   return backend_->put(stateKey, value);
 }
 
+Status JoinSideState::put(int keyGroup, std::string_view key, int64_t time, std::string_view row, int64_t count) {
+  entryKey(time, row, scratch_);
+  std::string value;
+  RowCodec::appendVarint(static_cast<uint64_t>(count), value);
+  return backend_->put(StateKey{state_, keyGroup, key, scratch_}, value);
+}
+
 Status JoinSideState::remove(int keyGroup, std::string_view key, int64_t time, std::string_view row) {
   entryKey(time, row, scratch_);
   return backend_->remove(StateKey{state_, keyGroup, key, scratch_});

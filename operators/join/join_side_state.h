@@ -37,6 +37,9 @@ class JoinSideState {
   /// multiplicity stays 1.
   Status add(int keyGroup, std::string_view key, int64_t time, std::string_view row, int64_t count, bool distinct);
 
+  /// Sets the multiplicity of `row` at `time` to `count` (no read).
+  Status put(int keyGroup, std::string_view key, int64_t time, std::string_view row, int64_t count);
+
   /// Removes the entry (all copies) of `row` at `time`.
   Status remove(int keyGroup, std::string_view key, int64_t time, std::string_view row);
 

@@ -3,6 +3,7 @@
 #include "operators/window/window_aggregate_operator.h"
 
 #include <algorithm>
+#include <map>
 
 #include "operators/window/row_codec.h"
 #include "runtime/data/key_group.h"
@@ -13,6 +14,8 @@ namespace {
 constexpr const char* kStateBlob = "window-state";
 /// Results are emitted in batches of at most this many rows.
 constexpr int64_t kMaxOutputRows = 4096;
+/// The evicted-key index is purged of dropped keys when it grows past twice its size after the last purge.
+constexpr size_t kMinEvictedKeysPurgeSize = 4096;
 
 std::string fieldList(const Schema& schema) {
   std::string names;
@@ -119,29 +122,36 @@ Status WindowAggregateOperator::open(const OperatorContext& context) {
     restoredBlob_.reset();
     store_ = std::move(memory);
   }
+  ownedKeyGroups_ = program_->keyed() ? context.keyedStateBackend->keyGroups() : KeyGroupRange{0, 0};
   const WindowSpec& window = program_->window();
   if (window.isSession()) {
     SLUICE_ASSIGN_OR_RETURN(windowState_, store_->registerState("window-sessions", StateKind::kValue));
   } else {
     SLUICE_ASSIGN_OR_RETURN(windowState_, store_->registerState("window-slices", StateKind::kMap));
   }
-  // Restored state is in the store, not in the caches: every stored entry has a pending timer (its
-  // window's fire or cleanup), so the timers tell which slices, and until when sessions, may be stored.
+  SLUICE_ASSIGN_OR_RETURN(progressState_, store_->registerState("window-progress", StateKind::kValue));
+  // Restored state is in the store, not in the caches. Timers are not persisted: they follow from the
+  // stored slices or sessions and how far each key group had fired (restoreTimers). Timers a checkpoint
+  // of the older layout holds are loaded (and removed from the store) instead; there, every stored entry
+  // has a pending timer, so the timers tell which slices, and until when sessions, may be stored.
   keys_.clear();
   cachedSlices_ = 0;
   sessions_.clear();
   storedSlices_.clear();
+  evictedKeys_.clear();
   storedSessionsUntil_ = kMinWatermark;
   if (window.isSession()) {
-    SLUICE_RETURN_NOT_OK(timers_.open(store_.get(), "window-timers"));
+    SLUICE_RETURN_NOT_OK(timers_.open(store_.get(), "window-timers", /*persist=*/false));
     timers_.forEach(
         [&](const WindowTimer& timer) { storedSessionsUntil_ = std::max(storedSessionsUntil_, timer.time); });
   } else {
-    SLUICE_RETURN_NOT_OK(sliceTimers_.open(store_.get(), "window-timers"));
+    SLUICE_RETURN_NOT_OK(sliceTimers_.open(store_.get(), "window-timers", /*persist=*/false));
     sliceTimers_.forEachWindow([&](int64_t, TimerKind, int64_t end) {
       for (int64_t slice = end - window.size; slice < end; slice += window.sliceSize()) storedSlices_.insert(slice);
     });
   }
+  SLUICE_RETURN_NOT_OK(restoreTimers());
+  restoredSlicesUntil_ = storedSlices_.empty() ? kMinWatermark : sliceDropTime(*storedSlices_.rbegin());
   output_ = std::make_unique<RecordBatchBuilder>(program_->outputSchema(), program_->outputEventTimeIndex());
   keyBuilders_.clear();
   for (size_t i = 0; i < program_->keyColumns().size(); ++i) keyBuilders_.push_back(&output_->column(i));
@@ -153,6 +163,76 @@ Status WindowAggregateOperator::snapshotState(int64_t checkpointId, OperatorSnap
   SLUICE_RETURN_NOT_OK(flushToStore());
   if (memoryStore_ != nullptr) snapshot.blobs[kStateBlob] = memoryStore_->serialize();
   return Status::OK();
+}
+
+Status WindowAggregateOperator::restoreTimers() {
+  std::map<int, int64_t> firedUntil;  // key group → watermark its timers had fired up to
+  bool malformed = false;
+  SLUICE_RETURN_NOT_OK(
+      store_->scanAll(progressState_, [&](int keyGroup, std::string_view, std::string_view, std::string_view value) {
+        if (value.size() != 8) {
+          malformed = true;
+          return false;
+        }
+        firedUntil[keyGroup] = readInt64BigEndianOrdered(value.data());
+        return true;
+      }));
+  if (malformed) return Status::corruption("window state: malformed entry in 'window-progress'");
+  if (firedUntil.empty()) return Status::OK();
+  const WindowSpec& window = program_->window();
+  const int64_t lateness = program_->allowedLateness();
+  Status failure;
+  // The timers pending at the checkpoint, as the operator added them: the fire timer of every window
+  // (slices: every window of a stored slice) not yet fired, and with lateness its cleanup timer.
+  SLUICE_RETURN_NOT_OK(store_->scanAll(
+      windowState_, [&](int keyGroup, std::string_view key, std::string_view userKey, std::string_view value) {
+        auto progress = firedUntil.find(keyGroup);
+        if (window.isSession()) {
+          std::string_view in = value;
+          while (!in.empty()) {
+            std::string_view accumulators;
+            if (in.size() < 16) {
+              failure = Status::corruption("window state: truncated session");
+              return false;
+            }
+            const int64_t end = readInt64BigEndianOrdered(in.data() + 8);
+            in.remove_prefix(16);
+            if (!readLengthPrefixed(in, accumulators)) {
+              failure = Status::corruption("window state: truncated session");
+              return false;
+            }
+            const int64_t cleanup = saturatingAdd(end - 1, lateness);
+            storedSessionsUntil_ = std::max(storedSessionsUntil_, cleanup);
+            if (progress == firedUntil.end()) continue;  // older layout: its timers were loaded
+            if (end - 1 > progress->second) failure = timers_.add(end - 1, TimerKind::kFire, keyGroup, key, end);
+            if (failure.ok() && lateness > 0 && cleanup > progress->second) {
+              failure = timers_.add(cleanup, TimerKind::kCleanup, keyGroup, key, end);
+            }
+            if (!failure.ok()) return false;
+          }
+          return true;
+        }
+        if (userKey.size() != 8) {
+          failure = Status::corruption("window state: malformed slice entry in 'window-slices'");
+          return false;
+        }
+        const int64_t slice = readInt64BigEndianOrdered(userKey.data());
+        storedSlices_.insert(slice);
+        if (progress == firedUntil.end()) return true;  // older layout: its timers were loaded
+        const int64_t fired = progress->second;
+        const int64_t lastStart = window.lastWindowStart(slice);
+        for (int64_t start = window.firstWindowStartOfSlice(slice); start <= lastStart; start += window.slide) {
+          const int64_t end = start + window.size;
+          if (end - 1 > fired) sliceTimers_.add(end - 1, TimerKind::kFire, end, keyGroup, key);
+        }
+        if (lateness > 0) {
+          const int64_t lastEnd = lastStart + window.size;
+          const int64_t cleanup = saturatingAdd(lastEnd - 1, lateness);
+          if (cleanup > fired) sliceTimers_.add(cleanup, TimerKind::kCleanup, lastEnd, keyGroup, key);
+        }
+        return true;
+      }));
+  return failure;
 }
 
 Status WindowAggregateOperator::writeSlices(std::string_view key, KeyEntry& entry) {
@@ -181,7 +261,14 @@ Status WindowAggregateOperator::flushToStore() {
     entry.dirty = false;
     entry.persisted = true;
   }
-  return program_->window().isSession() ? timers_.flush() : sliceTimers_.flush();
+  // How far timers have fired, per owned key group: with the slices or sessions it determines the
+  // pending timers (restoreTimers).
+  std::string value;
+  appendInt64BigEndianOrdered(value, firedUntil_);
+  for (int keyGroup = ownedKeyGroups_.first; keyGroup <= ownedKeyGroups_.last; ++keyGroup) {
+    SLUICE_RETURN_NOT_OK(store_->put(StateKey{progressState_, keyGroup, {}, {}}, value));
+  }
+  return Status::OK();
 }
 
 Status WindowAggregateOperator::evictIfFull() {
@@ -191,7 +278,13 @@ Status WindowAggregateOperator::evictIfFull() {
     for (auto it = keys_.begin(); it != keys_.end() && cachedSlices_ > target;) {
       KeyEntry& entry = it->second;
       SLUICE_RETURN_NOT_OK(writeSlices(it->first, entry));
-      for (const SliceState& slice : entry.slices) storedSlices_.insert(slice.start);
+      int64_t dropTime = kMinWatermark;
+      for (const SliceState& slice : entry.slices) {
+        storedSlices_.insert(slice.start);
+        dropTime = std::max(dropTime, sliceDropTime(slice.start));
+      }
+      int64_t& evictedUntil = evictedKeys_.try_emplace(it->first, kMinWatermark).first->second;
+      evictedUntil = std::max(evictedUntil, dropTime);
       cachedSlices_ -= entry.slices.size();
       it = keys_.erase(it);
     }
@@ -269,20 +362,35 @@ Result<WindowAggregateOperator::KeyEntry*> WindowAggregateOperator::findKey(int 
   if (it != keys_.end()) return &it->second;
   KeyEntry loaded;
   loaded.keyGroup = keyGroup;
-  if (!storedSlices_.empty()) {
-    // The key may have been evicted or restored: load every slice the store may hold for it.
-    const size_t numAggregates = program_->aggregates().size();
-    std::string userKey;
-    for (int64_t start : storedSlices_) {
-      userKey.clear();
-      appendInt64BigEndianOrdered(userKey, start);
-      SLUICE_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                              store_->get(StateKey{windowState_, keyGroup, key, userKey}));
-      if (!stored.has_value()) continue;
-      SLUICE_RETURN_NOT_OK(decodeAccumulators(*stored, numAggregates, otherAccumulators_));
-      loaded.slices.push_back(SliceState{start, false, true});
-      for (std::string& accumulator : otherAccumulators_) loaded.accumulators.push_back(std::move(accumulator));
+  // Only restored keys (any key, until the restored slices are dropped) and evicted ones may be stored.
+  bool mayBeStored = firedUntil_ < restoredSlicesUntil_;
+  if (!evictedKeys_.empty()) {
+    auto evicted = evictedKeys_.find(key);
+    if (evicted != evictedKeys_.end()) {
+      mayBeStored = mayBeStored || evicted->second > firedUntil_;
+      evictedKeys_.erase(evicted);  // loaded now: the cache holds all its slices
     }
+  }
+  if (mayBeStored && !storedSlices_.empty()) {
+    // The key was evicted or restored: load its slices the store holds (one scan), except any whose
+    // windows have all been dropped already.
+    const size_t numAggregates = program_->aggregates().size();
+    Status failure;
+    SLUICE_RETURN_NOT_OK(store_->scanMap(
+        StateKey{windowState_, keyGroup, key, {}}, [&](std::string_view sliceKey, std::string_view stored) {
+          if (sliceKey.size() != 8) {
+            failure = Status::corruption("window state: malformed slice entry in 'window-slices'");
+            return false;
+          }
+          const int64_t start = readInt64BigEndianOrdered(sliceKey.data());
+          if (sliceDropTime(start) <= firedUntil_) return true;
+          failure = decodeAccumulators(stored, numAggregates, otherAccumulators_);
+          if (!failure.ok()) return false;
+          loaded.slices.push_back(SliceState{start, false, true});
+          for (std::string& accumulator : otherAccumulators_) loaded.accumulators.push_back(std::move(accumulator));
+          return true;
+        }));
+    SLUICE_RETURN_NOT_OK(failure);
   }
   if (loaded.slices.empty() && !create) return nullptr;
   cachedSlices_ += loaded.slices.size();
@@ -700,6 +808,11 @@ Status WindowAggregateOperator::processWatermark(int64_t timestamp, Output& out)
   firedUntil_ = watermark_;
   while (!storedSlices_.empty() && sliceDropTime(*storedSlices_.begin()) <= firedUntil_) {
     storedSlices_.erase(storedSlices_.begin());
+  }
+  if (evictedKeys_.size() > evictedKeysPurgeSize_) {
+    // Forget evicted keys whose stored slices have all been dropped (bounds the index).
+    std::erase_if(evictedKeys_, [&](const auto& evicted) { return evicted.second <= firedUntil_; });
+    evictedKeysPurgeSize_ = std::max<size_t>(kMinEvictedKeysPurgeSize, 2 * evictedKeys_.size());
   }
   SLUICE_RETURN_NOT_OK(evictIfFull());
   SLUICE_RETURN_NOT_OK(flushOutput(out));

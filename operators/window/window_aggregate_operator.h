@@ -89,8 +89,11 @@ class WindowAggregateProgram {
 /// in the operator snapshot blob "window-state"):
 /// - tumble/hop: map state "window-slices": key → (slice start → accumulators);
 /// - session: value state "window-sessions": key → the key's open sessions;
-/// - "window-timers": pending fire/cleanup timers (WindowTimerBuckets for
-///   slices, WindowTimerService for sessions; both use the same layout).
+/// - value state "window-progress": key group → the watermark up to which its
+///   timers had fired. Timers (WindowTimerBuckets for slices, WindowTimerService
+///   for sessions) are kept in memory only and rebuilt in open() from the
+///   stored slices or sessions and this progress (timers an older checkpoint
+///   holds in map state "window-timers" are loaded and removed from it).
 ///
 /// Caching: each key's slices (tumble/hop) or open sessions are kept decoded
 /// in a bounded in-memory cache in front of the store, indexed by key (at most
@@ -111,7 +114,7 @@ class WindowAggregateProgram {
 class WindowAggregateOperator final : public Operator {
  public:
   /// Default bound of the in-memory cache: slices (tumble/hop) or keys (sessions).
-  static constexpr size_t kDefaultCacheCapacity = size_t{1} << 18;
+  static constexpr size_t kDefaultCacheCapacity = size_t{1} << 20;
 
   explicit WindowAggregateOperator(std::shared_ptr<const WindowAggregateProgram> program,
                                    size_t cacheCapacity = kDefaultCacheCapacity);
@@ -184,6 +187,10 @@ class WindowAggregateOperator final : public Operator {
   int64_t sliceDropTime(int64_t slice) const;
   /// Writes back and evicts cache entries while a cache holds more than its capacity.
   Status evictIfFull();
+  /// Rebuilds the timers pending at the restored checkpoint from the stored slices or sessions and
+  /// the per-key-group progress ("window-progress"); notes which slices, and until when sessions,
+  /// the store may hold.
+  Status restoreTimers();
   /// Writes the dirty slices of `entry` to the store.
   Status writeSlices(std::string_view key, KeyEntry& entry);
   /// Writes every dirty cache entry and the timers to the store.
@@ -201,6 +208,8 @@ class WindowAggregateOperator final : public Operator {
   WindowTimerBuckets sliceTimers_;     // tumble/hop
   WindowTimerBuckets::Due dueTimers_;  // scratch for firing
   int windowState_ = -1;
+  int progressState_ = -1;        // key group → firedUntil_ at the last snapshot
+  KeyGroupRange ownedKeyGroups_;  // {0, 0} when not keyed
   int64_t watermark_ = kMinWatermark;
   int64_t firedUntil_ = kMinWatermark;  // every timer with time <= this has been processed
 
@@ -210,6 +219,12 @@ class WindowAggregateOperator final : public Operator {
   SessionCache sessions_;
   // Slice starts whose entries the store may hold without them being cached (evicted or restored).
   std::set<int64_t> storedSlices_;
+  // Any uncached key may have restored slices in the store while firedUntil_ < this.
+  int64_t restoredSlicesUntil_ = kMinWatermark;
+  // Evicted keys → the time after which none of their evicted slices remains in the store: a key
+  // missing from the cache is looked up in the store only if restored or listed here.
+  std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>> evictedKeys_;
+  size_t evictedKeysPurgeSize_ = 4096;
   // The store may hold sessions not in the cache while firedUntil_ < this (evicted or restored).
   int64_t storedSessionsUntil_ = kMinWatermark;
 

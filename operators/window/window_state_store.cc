@@ -15,6 +15,7 @@ class BackendStateStore final : public WindowStateStore {
   Result<std::optional<std::string>> get(const StateKey& key) override { return backend_->get(key); }
   Status put(const StateKey& key, std::string_view value) override { return backend_->put(key, value); }
   Status remove(const StateKey& key) override { return backend_->remove(key); }
+  Status scanMap(const StateKey& key, const MapVisitor& visit) override { return backend_->scanMap(key, visit); }
   Status scanAll(int state, const Visitor& visit) override { return backend_->scanAll(state, visit); }
 
  private:
@@ -58,6 +59,15 @@ Status MemoryStateStore::remove(const StateKey& key) {
   Entries& entries = states_.at(key.state).entries;
   auto it = entries.find(std::pair<std::string_view, std::string_view>(key.key, key.userKey));
   if (it != entries.end()) entries.erase(it);
+  return Status::OK();
+}
+
+Status MemoryStateStore::scanMap(const StateKey& key, const MapVisitor& visit) {
+  const Entries& entries = states_.at(key.state).entries;
+  for (auto it = entries.lower_bound(std::pair<std::string_view, std::string_view>(key.key, {}));
+       it != entries.end() && it->first.first == key.key; ++it) {
+    if (!visit(it->first.second, it->second)) break;
+  }
   return Status::OK();
 }
 

@@ -31,6 +31,10 @@ class WindowStateStore {
   virtual Result<std::optional<std::string>> get(const StateKey& key) = 0;
   virtual Status put(const StateKey& key, std::string_view value) = 0;
   virtual Status remove(const StateKey& key) = 0;
+  using MapVisitor = std::function<bool(std::string_view userKey, std::string_view value)>;
+  /// Visits the map entries under (state, key group, key) of `key` in user-key byte order until
+  /// `visit` returns false; the visitor must not modify the store.
+  virtual Status scanMap(const StateKey& key, const MapVisitor& visit) = 0;
   /// Visits every entry of `state`.
   virtual Status scanAll(int state, const Visitor& visit) = 0;
 };
@@ -46,6 +50,7 @@ class MemoryStateStore final : public WindowStateStore {
   Result<std::optional<std::string>> get(const StateKey& key) override;
   Status put(const StateKey& key, std::string_view value) override;
   Status remove(const StateKey& key) override;
+  Status scanMap(const StateKey& key, const MapVisitor& visit) override;
   Status scanAll(int state, const Visitor& visit) override;
 
   std::string serialize() const;

@@ -47,15 +47,25 @@ Status scanTimers(WindowStateStore& store, int state, const std::string& name,
 
 }  // namespace
 
-Status WindowTimerService::open(WindowStateStore* store, const std::string& name) {
+Status WindowTimerService::open(WindowStateStore* store, const std::string& name, bool persist) {
   store_ = store;
+  persist_ = persist;
   SLUICE_ASSIGN_OR_RETURN(state_, store_->registerState(name, StateKind::kMap));
   timers_.clear();
   forgotten_.clear();
   unpersisted_ = 0;
-  return scanTimers(*store_, state_, name, [this](WindowTimer&& timer) {
-    timers_.insert(Entry{std::move(timer), true});
-  });
+  SLUICE_RETURN_NOT_OK(scanTimers(*store_, state_, name, [this](WindowTimer&& timer) {
+    if (!persist_) forgotten_.push_back(timer);
+    timers_.insert(Entry{std::move(timer), persist_});
+  }));
+  if (persist_) return Status::OK();
+  // Not persisting: the store keeps none of the timers.
+  for (const WindowTimer& old : forgotten_) {
+    SLUICE_RETURN_NOT_OK(
+        store_->remove(StateKey{state_, old.keyGroup, old.key, userKey(old.time, old.kind, old.window)}));
+  }
+  forgotten_.clear();
+  return Status::OK();
 }
 
 Status WindowTimerService::add(int64_t time, TimerKind kind, int keyGroup, std::string_view key, int64_t window) {
@@ -63,7 +73,7 @@ Status WindowTimerService::add(int64_t time, TimerKind kind, int keyGroup, std::
   auto it = timers_.lower_bound(view);
   if (it != timers_.end() && Less::view(*it) == view) return Status::OK();
   timers_.emplace_hint(it, Entry{WindowTimer{time, kind, keyGroup, std::string(key), window}, false});
-  ++unpersisted_;
+  if (persist_) ++unpersisted_;
   return Status::OK();
 }
 
@@ -83,7 +93,7 @@ Status WindowTimerService::remove(int64_t time, TimerKind kind, int keyGroup, st
   if (it == timers_.end()) return Status::OK();
   auto node = timers_.extract(it);
   if (!node.value().persisted) {
-    --unpersisted_;
+    if (persist_) --unpersisted_;
     return Status::OK();
   }
   return forget(std::move(node.value().timer));
@@ -94,13 +104,14 @@ Result<std::optional<WindowTimer>> WindowTimerService::popDue(int64_t watermark)
   auto node = timers_.extract(timers_.begin());
   if (node.value().persisted) {
     SLUICE_RETURN_NOT_OK(forget(node.value().timer));
-  } else {
+  } else if (persist_) {
     --unpersisted_;
   }
   return std::optional<WindowTimer>(std::move(node.value().timer));
 }
 
 Status WindowTimerService::flush() {
+  if (!persist_) return Status::OK();
   // Removals first: a timer removed and added again since the last flush is then written back.
   for (const WindowTimer& old : forgotten_) {
     SLUICE_RETURN_NOT_OK(
@@ -123,24 +134,27 @@ void WindowTimerService::forEach(const std::function<void(const WindowTimer&)>& 
   for (const Entry& entry : timers_) visit(entry.timer);
 }
 
-Status WindowTimerBuckets::open(WindowStateStore* store, const std::string& name) {
+Status WindowTimerBuckets::open(WindowStateStore* store, const std::string& name, bool persist) {
   store_ = store;
+  persist_ = persist;
   SLUICE_ASSIGN_OR_RETURN(state_, store_->registerState(name, StateKind::kMap));
   buckets_.clear();
   last_ = buckets_.end();
   forgotten_.clear();
   SLUICE_RETURN_NOT_OK(scanTimers(*store_, state_, name, [this](WindowTimer&& timer) {
     Bucket& bucket = buckets_[BucketId(timer.time, static_cast<uint8_t>(timer.kind), timer.window)];
-    bucket.keys.push_back(KeyTimer{timer.keyGroup, true, std::move(timer.key)});
+    bucket.keys.push_back(KeyTimer{timer.keyGroup, persist_, timer.key});
+    if (!persist_) forgotten_.push_back(std::move(timer));
   }));
   for (auto& [id, bucket] : buckets_) normalize(bucket);
-  return Status::OK();
+  // Not persisting: the store keeps none of the timers.
+  return writeForgotten();
 }
 
 void WindowTimerBuckets::add(int64_t time, TimerKind kind, int64_t window, int keyGroup, std::string_view key) {
   const BucketId id(time, static_cast<uint8_t>(kind), window);
   if (last_ == buckets_.end() || last_->first != id) last_ = buckets_.try_emplace(id).first;
-  last_->second.unpersisted = true;
+  last_->second.unpersisted = persist_;
   KeyTimer& timer = last_->second.keys.emplace_back();
   timer.keyGroup = keyGroup;
   timer.key.assign(key);
@@ -190,6 +204,7 @@ Result<bool> WindowTimerBuckets::popDue(int64_t watermark, Due& due) {
 }
 
 Status WindowTimerBuckets::flush() {
+  if (!persist_) return Status::OK();
   // Removals first, as WindowTimerService::flush.
   SLUICE_RETURN_NOT_OK(writeForgotten());
   for (auto& [id, bucket] : buckets_) {

@@ -46,8 +46,11 @@ struct WindowTimer {
 /// Thread-safety: one task thread.
 class WindowTimerService {
  public:
-  /// Registers the timer state in `store` (not owned) and loads every timer it holds.
-  Status open(WindowStateStore* store, const std::string& name);
+  /// Registers the timer state in `store` (not owned) and loads every timer it
+  /// holds; with `persist = false` also removes them from the store, and the
+  /// timers are never written to it again (flush does nothing; the owner
+  /// rebuilds them from its own state).
+  Status open(WindowStateStore* store, const std::string& name, bool persist = true);
   Status add(int64_t time, TimerKind kind, int keyGroup, std::string_view key, int64_t window);
   Status remove(int64_t time, TimerKind kind, int keyGroup, std::string_view key, int64_t window);
   /// Removes and returns the earliest timer with time <= `watermark`, or nullopt.
@@ -80,6 +83,7 @@ class WindowTimerService {
 
   WindowStateStore* store_ = nullptr;
   int state_ = -1;
+  bool persist_ = true;
   std::set<Entry, Less> timers_;
   size_t unpersisted_ = 0;              // entries of timers_ not yet in the store
   std::vector<WindowTimer> forgotten_;  // removed from timers_ but still in the store
@@ -95,7 +99,10 @@ class WindowTimerService {
 /// windows never cancel timers).
 ///
 /// Persistence is write-behind and uses WindowTimerService's state layout, so
-/// either class reads what the other wrote. Thread-safety: one task thread.
+/// either class reads what the other wrote. An owner that can rebuild its
+/// timers from its own state opens them with `persist = false`: the timers
+/// then live in memory only (timers a store still holds from an older layout
+/// are loaded once and removed from it). Thread-safety: one task thread.
 class WindowTimerBuckets {
  public:
   /// One key of a bucket.
@@ -112,8 +119,10 @@ class WindowTimerBuckets {
     std::vector<KeyTimer> keys;  // ordered by (key group, key), no duplicates
   };
 
-  /// Registers the timer state in `store` (not owned) and loads every timer it holds.
-  Status open(WindowStateStore* store, const std::string& name);
+  /// Registers the timer state in `store` (not owned) and loads every timer it
+  /// holds; with `persist = false` also removes them from the store, and the
+  /// timers are never written to it again (flush does nothing).
+  Status open(WindowStateStore* store, const std::string& name, bool persist = true);
   void add(int64_t time, TimerKind kind, int64_t window, int keyGroup, std::string_view key);
   /// Moves the earliest bucket with time <= `watermark` into `due` (reusing its
   /// memory); false when none is due.
@@ -138,6 +147,7 @@ class WindowTimerBuckets {
 
   WindowStateStore* store_ = nullptr;
   int state_ = -1;
+  bool persist_ = true;
   std::map<BucketId, Bucket> buckets_;
   std::map<BucketId, Bucket>::iterator last_ = buckets_.end();  // the bucket of the last add
   std::vector<WindowTimer> forgotten_;                          // fired timers the store still holds

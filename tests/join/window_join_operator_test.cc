@@ -59,6 +59,19 @@ class WindowJoinOperatorTest : public ::testing::TestWithParam<std::string> {
     return node.ok() ? node->createOperator() : nullptr;
   }
 
+  /// The operator with a bound on the rows it buffers in memory.
+  std::unique_ptr<Operator> create(const std::string& yaml, size_t maxBufferedRows) {
+    NodeSpec spec;
+    spec.id = "j";
+    spec.options = YAML::Load(yaml);
+    auto options = parseJoinOptions(spec, JoinKind::kWindow);
+    EXPECT_TRUE(options.ok()) << options.status().toString();
+    if (!options.ok()) return nullptr;
+    auto plan = JoinPlan::make(*options, orders_, customers_);
+    EXPECT_TRUE(plan.ok()) << plan.status().toString();
+    return plan.ok() ? std::make_unique<WindowJoinOperator>(*plan, maxBufferedRows) : nullptr;
+  }
+
   std::unique_ptr<OperatorHarness> start(const std::string& yaml, KeyedStateBackend* backend) {
     auto harness = std::make_unique<OperatorHarness>(create(yaml), joinContext(backend));
     Status status = harness->open();
@@ -171,6 +184,44 @@ TEST_P(WindowJoinOperatorTest, RestoredInstanceFiresPendingWindows) {
       renderRows(uninterrupted->output().batches),
       ElementsAre("oid=1,name=a,ws=0,we=10,t=9", "oid=2,name=c,ws=10,we=20,t=19", "oid=3,name=b,ws=20,we=30,t=29"));
   EXPECT_EQ(renderRows(combined), renderRows(uninterrupted->output().batches));
+}
+
+TEST_P(WindowJoinOperatorTest, BufferedEvictedAndStoredRowsJoinAlikeAcrossARestore) {
+  // Rows of one window arrive before and after a snapshot (buffered, then written behind), with
+  // duplicates; a bound of 1 buffered row evicts every batch to the backend (written through after).
+  const std::string yaml =
+      "{on: {left: [customer], right: [id]}, window: {tumble: 10ms}, distinct: right,"
+      " select: {oid: left.oid, name: right.name, ws: window_start}}";
+  for (size_t bound : {WindowJoinOperator::kDefaultMaxBufferedRows, size_t{1}}) {
+    auto uninterruptedBackend = backends_.open();
+    auto beforeBackend = backends_.open();
+    OperatorHarness uninterrupted(create(yaml, bound), joinContext(uninterruptedBackend.get()));
+    OperatorHarness before(create(yaml, bound), joinContext(beforeBackend.get()));
+    for (OperatorHarness* harness : {&uninterrupted, &before}) {
+      ASSERT_OK(harness->open());
+      ASSERT_OK(harness->processBatch(orders({{1, 7, 3}, {1, 7, 3}, {2, 8, 4}}), 0));
+      ASSERT_OK(harness->processBatch(customers({{7, "a", 5}, {7, "a", 6}, {9, "z", 1}}), 1));
+    }
+    OperatorSnapshot snapshot;
+    ASSERT_OK(before.snapshot(1, snapshot));
+    auto restoredBackend = backends_.snapshotAndRestore(*beforeBackend, {0, testing::kTestMaxParallelism - 1}, 1);
+    ASSERT_NE(restoredBackend, nullptr);
+    auto restoredOperator = create(yaml, bound);
+    ASSERT_OK(restoredOperator->restoreState(snapshot));
+    OperatorHarness after(std::move(restoredOperator), joinContext(restoredBackend.get()));
+    ASSERT_OK(after.open());
+    for (OperatorHarness* harness : {&uninterrupted, &after}) {
+      ASSERT_OK(harness->processBatch(orders({{1, 7, 8}, {3, 8, 9}, {4, 7, 12}}), 0));
+      ASSERT_OK(harness->processBatch(customers({{7, "a", 7}, {8, "b", 2}, {7, "c", 15}}), 1));
+      ASSERT_OK(harness->endInput());
+    }
+    // Order 1 came three times (no distinct on the left), customer 7 "a" three times (distinct).
+    EXPECT_THAT(renderRows(uninterrupted.output().batches),
+                ElementsAre("oid=1,name=a,ws=0", "oid=1,name=a,ws=0", "oid=1,name=a,ws=0", "oid=2,name=b,ws=0",
+                            "oid=3,name=b,ws=0", "oid=4,name=c,ws=10"))
+        << bound;
+    EXPECT_EQ(renderRows(after.output().batches), renderRows(uninterrupted.output().batches)) << bound;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, WindowJoinOperatorTest, ::testing::Values("hashmap", "rocksdb"),

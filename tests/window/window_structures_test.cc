@@ -125,6 +125,53 @@ TEST(WindowTimerBucketsTest, FlushWritesTheServicesLayoutAndForgetsFiredTimers) 
   EXPECT_EQ(empty.size(), 0u);
 }
 
+TEST(WindowTimerBucketsTest, NonPersistentTimersLoadStoredOnesOnceAndNeverWrite) {
+  MemoryStateStore store;
+  {
+    WindowTimerService older;  // a checkpoint of the layout that stored every timer
+    ASSERT_OK(older.open(&store, "window-timers"));
+    ASSERT_OK(older.add(9, TimerKind::kFire, 0, "k1", 10));
+    ASSERT_OK(older.add(19, TimerKind::kCleanup, 0, "k2", 10));
+    ASSERT_OK(older.flush());
+  }
+  auto storedCount = [&store] {
+    size_t count = 0;
+    auto state = store.registerState("window-timers", StateKind::kMap);
+    EXPECT_TRUE(state.ok());
+    EXPECT_OK(store.scanAll(*state, [&](int, std::string_view, std::string_view, std::string_view) {
+      ++count;
+      return true;
+    }));
+    return count;
+  };
+  ASSERT_EQ(storedCount(), 2u);
+  WindowTimerBuckets buckets;
+  ASSERT_OK(buckets.open(&store, "window-timers", /*persist=*/false));
+  EXPECT_EQ(storedCount(), 0u);  // loaded and removed from the store
+  buckets.add(29, TimerKind::kFire, 30, 0, "k3");
+  ASSERT_OK(buckets.flush());
+  EXPECT_EQ(storedCount(), 0u);  // never written
+  EXPECT_EQ(drain(buckets, 100),
+            (std::vector<TimerTuple>{{9, 0, 0, "k1", 10}, {19, 1, 0, "k2", 10}, {29, 0, 0, "k3", 30}}));
+
+  WindowTimerService writer;
+  ASSERT_OK(writer.open(&store, "window-timers"));
+  ASSERT_OK(writer.add(9, TimerKind::kFire, 0, "k1", 10));
+  ASSERT_OK(writer.flush());
+  WindowTimerService service;
+  ASSERT_OK(service.open(&store, "window-timers", /*persist=*/false));
+  EXPECT_EQ(service.size(), 1u);
+  EXPECT_EQ(storedCount(), 0u);
+  ASSERT_OK(service.add(19, TimerKind::kFire, 0, "k2", 20));
+  ASSERT_OK(service.remove(9, TimerKind::kFire, 0, "k1", 10));
+  ASSERT_OK(service.flush());
+  EXPECT_EQ(storedCount(), 0u);
+  ASSERT_OK_AND_ASSIGN(std::optional<WindowTimer> due, service.popDue(100));
+  ASSERT_TRUE(due.has_value());
+  EXPECT_EQ(due->key, "k2");
+  EXPECT_EQ(service.size(), 0u);
+}
+
 TEST(WindowTimerBucketsTest, MalformedStoredTimerIsCorruption) {
   MemoryStateStore store;
   ASSERT_OK_AND_ASSIGN(int state, store.registerState("window-timers", StateKind::kMap));
