@@ -1,21 +1,25 @@
 // Baselines for the exchange between processes, measured in the same run as the
 // engine: memory copy of the same bytes, and raw ZeroMQ throughput (DEALER →
-// ROUTER over TCP loopback) for Cap'n Proto batch messages of the engine's size.
-// Prints one JSON object.
+// ROUTER over TCP loopback) for Cap'n Proto batch messages of the engine's size
+// and row width: by default Nexmark bid rows from the same generator the q0
+// cluster workload ships between processes. Prints one JSON object.
 #include <zmq.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "operators/nexmark/nexmark_generator.h"
 #include "runtime/data/record_batch.h"
 #include "runtime/transport/batch_codec.h"
 
 namespace {
 
-sluice::RecordBatch bidBatch(int rows) {
+/// Narrow rows (about 44 bytes each): four integers and a short string.
+sluice::RecordBatch narrowBatch(int rows) {
   auto schema = sluice::Schema::make({{"auction", sluice::DataType::kInt64},
                                       {"bidder", sluice::DataType::kInt64},
                                       {"price", sluice::DataType::kInt64},
@@ -33,6 +37,35 @@ sluice::RecordBatch bidBatch(int rows) {
   return builder.finish();
 }
 
+/// Rows as the `nexmark` source emits bids (seven fields, about 130 bytes with
+/// the channel, url and extra strings): the rows the q0 exchange carries.
+sluice::RecordBatch bidBatch(int rows) {
+  auto schema = sluice::Schema::make({{"auction", sluice::DataType::kInt64},
+                                      {"bidder", sluice::DataType::kInt64},
+                                      {"price", sluice::DataType::kInt64},
+                                      {"channel", sluice::DataType::kString},
+                                      {"url", sluice::DataType::kString},
+                                      {"dateTime", sluice::DataType::kTimestamp},
+                                      {"extra", sluice::DataType::kString}})
+                    .value();
+  sluice::nexmark::Generator generator(sluice::nexmark::GeneratorConfig{});
+  sluice::RecordBatchBuilder builder(schema, 5);
+  int64_t eventNumber = 0;
+  for (int i = 0; i < rows; ++eventNumber) {
+    if (sluice::nexmark::eventKindOf(eventNumber) != sluice::nexmark::EventKind::kBid) continue;
+    auto bid = generator.bid(eventNumber);
+    builder.column(0).appendInt64(bid.auction);
+    builder.column(1).appendInt64(bid.bidder);
+    builder.column(2).appendInt64(bid.price);
+    builder.column(3).appendString(bid.channel);
+    builder.column(4).appendString(bid.url);
+    builder.column(5).appendInt64(bid.dateTime);
+    builder.column(6).appendString(bid.extra);
+    ++i;
+  }
+  return builder.finish();
+}
+
 double seconds(std::chrono::steady_clock::duration duration) { return std::chrono::duration<double>(duration).count(); }
 
 }  // namespace
@@ -40,7 +73,13 @@ double seconds(std::chrono::steady_clock::duration duration) { return std::chron
 int main(int argc, char** argv) {
   int rows = argc > 1 ? std::atoi(argv[1]) : 4096;
   int messages = argc > 2 ? std::atoi(argv[2]) : 4000;
-  auto encoded = sluice::transport::encodeElement(bidBatch(rows), sluice::transport::FrameHeader{});
+  std::string rowKind = argc > 3 ? argv[3] : "bid";
+  if (rowKind != "bid" && rowKind != "narrow") {
+    std::fprintf(stderr, "transport-baseline: unknown row kind '%s' (expected bid or narrow)\n", rowKind.c_str());
+    return 1;
+  }
+  auto encoded = sluice::transport::encodeElement(rowKind == "bid" ? bidBatch(rows) : narrowBatch(rows),
+                                                  sluice::transport::FrameHeader{});
   if (!encoded.ok()) {
     std::fprintf(stderr, "transport-baseline: %s\n", encoded.status().toString().c_str());
     return 1;
@@ -97,9 +136,9 @@ int main(int argc, char** argv) {
 
   double rowsTotal = static_cast<double>(rows) * messages;
   std::printf(
-      "{\"rows_per_message\": %d, \"bytes_per_message\": %zu, \"memcpy_mb_per_second\": %.0f, "
+      "{\"row_kind\": \"%s\", \"rows_per_message\": %d, \"bytes_per_message\": %zu, \"memcpy_mb_per_second\": %.0f, "
       "\"zmq_mb_per_second\": %.0f, \"zmq_rows_per_second\": %.0f, \"zmq_messages_per_second\": %.0f}\n",
-      rows, bytes, bytes * messages / copySeconds / 1e6, bytes * messages / zmqSeconds / 1e6, rowsTotal / zmqSeconds,
-      messages / zmqSeconds);
+      rowKind.c_str(), rows, bytes, bytes * messages / copySeconds / 1e6, bytes * messages / zmqSeconds / 1e6,
+      rowsTotal / zmqSeconds, messages / zmqSeconds);
   return 0;
 }

@@ -1,5 +1,7 @@
 #include "runtime/task/record_writer.h"
 
+#include <algorithm>
+
 #include "runtime/data/key_group.h"
 
 namespace sluice {
@@ -50,7 +52,11 @@ Status RecordWriter::write(const RecordBatch& batch) {
 
 Status RecordWriter::append(size_t channel, RecordBatch batch) {
   Pending& pending = pending_[channel];
-  if (pending.batches.empty() && batch.numRows() >= options_.targetRows) {
+  // A batch of at least half the target size goes out as it is: merging it with
+  // the next one would copy every row only to make the message at most twice as
+  // large (a source's batches of a few thousand rows, sent round-robin, would
+  // otherwise all be copied once more on their way to the network).
+  if (pending.batches.empty() && batch.numRows() >= std::max<int64_t>(options_.targetRows / 2, 1)) {
     return pushTimed(channel, std::move(batch));
   }
   if (pending.batches.empty()) pending.since = std::chrono::steady_clock::now();

@@ -161,15 +161,20 @@ void DataPlane::closeJob(uint64_t jobKey, uint32_t attempt) {
 }
 
 void DataPlane::enqueue(Outbound outbound) {
+  bool wasEmpty;
   {
     std::lock_guard lock(mutex_);
+    wasEmpty = outbound_.empty();
     outbound_.push_back(std::move(outbound));
   }
-  signalWake(wakeFd_);
+  // The I/O thread takes the whole queue after each wake-up, so a queue that was
+  // not empty already has a wake-up pending: one eventfd write per hand-off.
+  if (wasEmpty) signalWake(wakeFd_);
 }
 
 void DataPlane::grantCredit(const ChannelKey& key) {
   std::string identity;
+  bool wasEmpty;
   {
     // Called under the consumer gate's lock; only takes our own lock briefly.
     std::lock_guard lock(mutex_);
@@ -179,9 +184,10 @@ void DataPlane::grantCredit(const ChannelKey& key) {
     FrameHeader header{key.attempt, key.channelId, 0, key.jobKey};
     auto encoded = encodeCredit(CreditGrant{key.channelId, 1}, header);
     if (!encoded.ok()) return;
+    wasEmpty = outbound_.empty();
     outbound_.push_back(Outbound{"", identity, std::move(encoded).value()});
   }
-  signalWake(wakeFd_);
+  if (wasEmpty) signalWake(wakeFd_);
 }
 
 void* DataPlane::dealerFor(const std::string& peer) {
