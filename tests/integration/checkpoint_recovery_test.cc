@@ -243,6 +243,26 @@ sinks:
   EXPECT_NE(again.err.find("FINISHED"), std::string::npos) << again.err;
 }
 
+// The job manager's control thread blocked for 4 s while it writes a checkpoint's metadata (as an
+// fsync on a busy disk does) must not declare the workers lost: their heartbeats wait in its queue
+// and are read before the next liveness check.
+TEST_F(CheckpointRecoveryTest, JobManagerStalledOnItsDiskDoesNotDeclareLiveWorkersLost) {
+  RecoveryCluster cluster(checkpointDir());  // heartbeat timeout 1.5 s
+  ASSERT_TRUE(
+      cluster.startJobManager("127.0.0.1", {"/usr/bin/env", "SLUICE_FAULT_INJECTION=after-metadata-write:stall:1"}));
+  cluster.startWorker("worker-a", 2);
+  cluster.startWorker("worker-b", 2);
+  ASSERT_EQ(cluster.waitForWorkers(2), 2u);
+  auto submitted = cluster.client(checkpointedRun("q5", output(), 2, 2000));
+  ASSERT_EQ(submitted.exitCode, 0) << submitted.err;
+  std::string jobId = TestCluster::jobIdFrom(submitted.out);
+  auto finished = cluster.waitForState(jobId, {"FINISHED", "FAILED", "CANCELED"}, std::chrono::seconds(120));
+  ASSERT_EQ(finished.value("state", ""), "FINISHED") << finished.dump();
+  EXPECT_EQ(finished["restarts"].get<int>(), 0) << finished.dump();
+  EXPECT_GE(finished["checkpoints"]["completed"].get<int>(), 2) << finished.dump();
+  EXPECT_EQ(compareJsonRows(readLines(testDataDir() + "/nexmark/expected/q5.jsonl"), readCommittedLines(output())), "");
+}
+
 TEST_F(CheckpointRecoveryTest, ResumeRefusesStateOfRemovedNodesUnlessAllowed) {
   RecoveryCluster cluster(checkpointDir());
   ASSERT_TRUE(cluster.startJobManager());
