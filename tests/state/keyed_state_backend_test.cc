@@ -405,7 +405,8 @@ TEST_P(KeyedStateBackendTest, UploadOnAnotherThreadSeesTheStateAtTheCut) {
   Result<StateSnapshot> uploaded = Status::internal("upload did not run");
   std::thread uploader([&] { uploaded = upload->run(); });
   for (int i = 0; i < 2000; ++i) {
-    StateKey key{value, i % kMaxParallelism, fmt::format("k{}", i)};
+    const std::string name = fmt::format("k{}", i);  // StateKey views it
+    StateKey key{value, i % kMaxParallelism, name};
     ASSERT_OK(i % 3 == 0 ? backend->remove(key) : backend->put(key, "new"));
     ASSERT_OK(backend->put({value, i % kMaxParallelism, fmt::format("late{}", i)}, "late"));
   }
