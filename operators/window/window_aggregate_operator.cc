@@ -135,6 +135,7 @@ Status WindowAggregateOperator::open(const OperatorContext& context) {
   // of the older layout holds are loaded (and removed from the store) instead; there, every stored entry
   // has a pending timer, so the timers tell which slices, and until when sessions, may be stored.
   keys_.clear();
+  dirtyKeys_.clear();
   cachedSlices_ = 0;
   sessions_.clear();
   storedSlices_.clear();
@@ -253,8 +254,25 @@ Status WindowAggregateOperator::writeSlices(std::string_view key, KeyEntry& entr
   return Status::OK();
 }
 
+void WindowAggregateOperator::markDirty(KeyEntry& entry) {
+  if (entry.dirtySlot != KeyEntry::kClean) return;
+  entry.dirtySlot = dirtyKeys_.size();
+  dirtyKeys_.push_back(&entry);
+}
+
+void WindowAggregateOperator::forgetDirty(KeyEntry& entry) {
+  if (entry.dirtySlot == KeyEntry::kClean) return;
+  dirtyKeys_[entry.dirtySlot] = nullptr;
+  entry.dirtySlot = KeyEntry::kClean;
+}
+
 Status WindowAggregateOperator::flushToStore() {
-  for (auto& [key, entry] : keys_) SLUICE_RETURN_NOT_OK(writeSlices(key, entry));
+  for (KeyEntry* entry : dirtyKeys_) {
+    if (entry == nullptr) continue;
+    SLUICE_RETURN_NOT_OK(writeSlices(*entry->key, *entry));
+    entry->dirtySlot = KeyEntry::kClean;
+  }
+  dirtyKeys_.clear();
   for (auto& [key, entry] : sessions_) {
     if (!entry.dirty) continue;
     SLUICE_RETURN_NOT_OK(storeSessions(entry.keyGroup, key, entry.sessions));
@@ -286,6 +304,7 @@ Status WindowAggregateOperator::evictIfFull() {
       int64_t& evictedUntil = evictedKeys_.try_emplace(it->first, kMinWatermark).first->second;
       evictedUntil = std::max(evictedUntil, dropTime);
       cachedSlices_ -= entry.slices.size();
+      forgetDirty(entry);
       it = keys_.erase(it);
     }
   }
@@ -394,7 +413,9 @@ Result<WindowAggregateOperator::KeyEntry*> WindowAggregateOperator::findKey(int 
   }
   if (loaded.slices.empty() && !create) return nullptr;
   cachedSlices_ += loaded.slices.size();
-  return &keys_.emplace(std::string(key), std::move(loaded)).first->second;
+  auto& [cachedKey, entry] = *keys_.emplace(std::string(key), std::move(loaded)).first;
+  entry.key = &cachedKey;
+  return &entry;
 }
 
 size_t WindowAggregateOperator::findOrAddSlice(KeyEntry& entry, int64_t start, bool& created) {
@@ -469,6 +490,7 @@ Status WindowAggregateOperator::processSlicedBatch(const RecordBatch& batch, std
         aggregates[i].function->add(accumulators[i], AggregateInput{arguments_[i].get(), times}, sliceRows);
       }
       entry->slices[index].dirty = true;
+      markDirty(*entry);
       if (created) registerSliceTimers(*entry, index, key);
       // Windows of this slice that already fired but are within the allowed lateness fire again.
       if (lateness > 0) {
@@ -557,6 +579,7 @@ Status WindowAggregateOperator::cleanupSlicedWindow(KeyCache::iterator it, int64
   if (erase == 0) return Status::OK();
   cachedSlices_ -= erase;
   if (erase == entry.slices.size()) {
+    forgetDirty(entry);
     keys_.erase(it);
     return Status::OK();
   }

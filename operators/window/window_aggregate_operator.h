@@ -141,9 +141,12 @@ class WindowAggregateOperator final : public Operator {
   /// A key's slices, all of them (a key is loaded and evicted whole), sorted by
   /// start; slice i's accumulators are accumulators[i * n, (i + 1) * n) for n aggregates.
   struct KeyEntry {
+    static constexpr size_t kClean = SIZE_MAX;
     int keyGroup = 0;
     std::vector<SliceState> slices;
     std::vector<std::string> accumulators;
+    const std::string* key = nullptr;  // the cache's copy of the key (stable while the entry is cached)
+    size_t dirtySlot = kClean;         // index in dirtyKeys_ while a slice is dirty
   };
   /// A key's cached open sessions (sorted by start).
   struct SessionEntry {
@@ -193,6 +196,9 @@ class WindowAggregateOperator final : public Operator {
   Status restoreTimers();
   /// Writes the dirty slices of `entry` to the store.
   Status writeSlices(std::string_view key, KeyEntry& entry);
+  void markDirty(KeyEntry& entry);
+  /// Takes `entry`, about to be erased from keys_, off dirtyKeys_.
+  void forgetDirty(KeyEntry& entry);
   /// Writes every dirty cache entry and the timers to the store.
   Status flushToStore();
   Status appendResult(std::string_view key, const std::vector<std::string>& accumulators, int64_t start, int64_t end);
@@ -216,6 +222,9 @@ class WindowAggregateOperator final : public Operator {
   size_t cacheCapacity_;
   KeyCache keys_;
   size_t cachedSlices_ = 0;  // slices held by keys_
+  // The entries of keys_ with a dirty slice, in the order they became dirty (null: erased since), so
+  // that a checkpoint writes back only what changed instead of walking the whole cache.
+  std::vector<KeyEntry*> dirtyKeys_;
   SessionCache sessions_;
   // Slice starts whose entries the store may hold without them being cached (evicted or restored).
   std::set<int64_t> storedSlices_;

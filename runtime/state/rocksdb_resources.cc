@@ -191,6 +191,9 @@ rocksdb::Options makeDatabaseOptions(const RocksDbResources& resources, int64_t 
   options.target_file_size_base = static_cast<uint64_t>(std::max<int64_t>(writeBufferBytes, int64_t{4} << 20));
   options.max_bytes_for_level_base = options.target_file_size_base * 4;
   options.level_compaction_dynamic_level_bytes = true;
+  options.level0_file_num_compaction_trigger = 8;
+  options.level0_slowdown_writes_trigger = 24;
+  options.level0_stop_writes_trigger = 40;
   options.avoid_flush_during_shutdown = true;
   // Every snapshot copies the MANIFEST; rolling it keeps that copy small.
   options.max_manifest_file_size = uint64_t{4} << 20;

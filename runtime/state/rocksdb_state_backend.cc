@@ -3,11 +3,15 @@
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/metadata.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -22,11 +26,93 @@ namespace layout = state_layout;
 
 namespace {
 
-// Buffered writes are written out when the batch reaches this many bytes.
-constexpr size_t kMaxPendingBytes = size_t{4} << 20;
+// Buffered writes are written out when they reach half the memtable size within these bounds (one
+// write goes into one memtable, which must not outgrow its budget by much).
+constexpr size_t kMinPendingBytes = size_t{64} << 10;
+constexpr size_t kMaxPendingBytes = size_t{32} << 20;
 
 rocksdb::Slice toSlice(std::string_view bytes) { return rocksdb::Slice(bytes.data(), bytes.size()); }
 std::string_view toView(const rocksdb::Slice& slice) { return std::string_view(slice.data(), slice.size()); }
+
+// Writes buffered between reads, handed to RocksDB in key order. A large buffer (a window operator
+// writing back hundreds of thousands of cached entries at a checkpoint) becomes an SST file that is
+// ingested, skipping the memtable insert and its flush; a smaller one is one write batch in key order,
+// since the memtable is a skip list whose inserts in ascending order reuse the previous insert's
+// position while a random order pays a search from the top per entry.
+constexpr size_t kIngestMinBytes = size_t{1} << 20;
+
+class PendingWrites {
+ public:
+  enum class Kind : uint8_t { kPut, kDelete, kMerge };
+
+  rocksdb::Status Put(const rocksdb::Slice& key, const rocksdb::Slice& value) { return add(Kind::kPut, key, value); }
+  rocksdb::Status Delete(const rocksdb::Slice& key) { return add(Kind::kDelete, key, {}); }
+  rocksdb::Status Merge(const rocksdb::Slice& key, const rocksdb::Slice& value) {
+    return add(Kind::kMerge, key, value);
+  }
+  size_t Count() const { return writes_.size(); }
+  size_t GetDataSize() const { return bytes_.size() + writes_.size() * sizeof(Write); }
+  void Clear() {
+    bytes_.clear();
+    writes_.clear();
+  }
+  /// Orders the writes by key; writes to one key keep their order.
+  void sort() {
+    std::stable_sort(writes_.begin(), writes_.end(),
+                     [this](const Write& a, const Write& b) { return key(a) < key(b); });
+  }
+  /// After sort(): keeps only the last write of each key, so that keys strictly ascend. False (and
+  /// nothing dropped) when a key written more than once has a merge among its writes.
+  bool dropOverwritten() {
+    for (size_t i = 0; i + 1 < writes_.size(); ++i) {
+      if (key(writes_[i]) == key(writes_[i + 1]) &&
+          (writes_[i].kind == Kind::kMerge || writes_[i + 1].kind == Kind::kMerge)) {
+        return false;
+      }
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < writes_.size(); ++i) {
+      if (i + 1 < writes_.size() && key(writes_[i]) == key(writes_[i + 1])) continue;
+      writes_[kept++] = writes_[i];
+    }
+    writes_.resize(kept);
+    return true;
+  }
+  /// Calls `apply(kind, key, value)` for each write in order; stops at the first error.
+  template <typename Apply>
+  rocksdb::Status forEach(Apply&& apply) const {
+    for (const Write& write : writes_) {
+      rocksdb::Slice value(bytes_.data() + write.offset + write.keySize, write.valueSize);
+      rocksdb::Status status = apply(write.kind, toSlice(key(write)), value);
+      if (!status.ok()) return status;
+    }
+    return rocksdb::Status::OK();
+  }
+
+ private:
+  struct Write {
+    size_t offset;
+    uint32_t keySize;
+    uint32_t valueSize;
+    Kind kind;
+  };
+  rocksdb::Status add(Kind kind, const rocksdb::Slice& key, const rocksdb::Slice& value) {
+    if (key.size() > UINT32_MAX || value.size() > UINT32_MAX) {
+      return rocksdb::Status::InvalidArgument("state entry larger than 4 GiB");
+    }
+    writes_.push_back(
+        Write{bytes_.size(), static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()), kind});
+    bytes_.append(key.data(), key.size());
+    bytes_.append(value.data(), value.size());
+    return rocksdb::Status::OK();
+  }
+  std::string_view key(const Write& write) const {
+    return std::string_view(bytes_.data() + write.offset, write.keySize);
+  }
+
+  std::string bytes_;
+  std::vector<Write> writes_;
+};
 
 std::string encodeStateTableValue(int id, StateKind kind) {
   std::string value;
@@ -80,7 +166,11 @@ struct RocksDbStateBackend::Impl {
   std::unique_ptr<rocksdb::DB> database;
   rocksdb::WriteOptions writeOptions;
   rocksdb::ReadOptions readOptions;
-  rocksdb::WriteBatch pending;
+  rocksdb::Options databaseOptions;
+  PendingWrites pending;
+  size_t maxPendingBytes = kMinPendingBytes;
+  rocksdb::WriteBatch pendingBatch;
+  int64_t ingestCount = 0;
   StateCatalog catalog;
   std::string instanceId = randomFileId();
   bool restoreAllowed = true;
@@ -108,10 +198,10 @@ struct RocksDbStateBackend::Impl {
 
   Status openDatabase() {
     compactionFilter = std::make_unique<TtlCompactionFilter>(clock);
-    rocksdb::Options dbOptions =
+    databaseOptions =
         makeDatabaseOptions(*settings.resources, settings.writeBufferBytes, mergeOperator, compactionFilter.get());
     rocksdb::DB* raw = nullptr;
-    SLUICE_RETURN_NOT_OK(fromRocksDb(rocksdb::DB::Open(dbOptions, databasePath.string(), &raw),
+    SLUICE_RETURN_NOT_OK(fromRocksDb(rocksdb::DB::Open(databaseOptions, databasePath.string(), &raw),
                                      fmt::format("cannot open RocksDB state in '{}'", databasePath.string())));
     database.reset(raw);
     catalog = StateCatalog();
@@ -134,13 +224,56 @@ struct RocksDbStateBackend::Impl {
 
   Status flushPending() {
     if (pending.Count() == 0) return Status::OK();
-    rocksdb::Status status = database->Write(writeOptions, &pending);
+    pending.sort();
+    const bool large = pending.GetDataSize() >= std::min(kIngestMinBytes, maxPendingBytes);
+    Status status = large && pending.dropOverwritten() ? ingestPending() : writePendingBatch();
     pending.Clear();
+    return status;
+  }
+
+  Status writePendingBatch() {
+    pendingBatch.Clear();
+    rocksdb::Status status = pending.forEach([&](PendingWrites::Kind kind, rocksdb::Slice key, rocksdb::Slice value) {
+      switch (kind) {
+        case PendingWrites::Kind::kPut: return pendingBatch.Put(key, value);
+        case PendingWrites::Kind::kDelete: return pendingBatch.Delete(key);
+        case PendingWrites::Kind::kMerge: return pendingBatch.Merge(key, value);
+      }
+      return rocksdb::Status::InvalidArgument("unknown write kind");
+    });
+    if (status.ok()) status = database->Write(writeOptions, &pendingBatch);
+    pendingBatch.Clear();
     return fromRocksDb(status, "RocksDB state write failed");
   }
 
+  // Writes the (sorted, one write per key) buffer as an SST file and moves it into the database.
+  Status ingestPending() {
+    const std::string file = (fs::path(options.directory) / fmt::format("ingest-{}.sst", ingestCount++)).string();
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), databaseOptions);
+    rocksdb::Status status = writer.Open(file);
+    if (status.ok()) {
+      status = pending.forEach([&](PendingWrites::Kind kind, rocksdb::Slice key, rocksdb::Slice value) {
+        switch (kind) {
+          case PendingWrites::Kind::kPut: return writer.Put(key, value);
+          case PendingWrites::Kind::kDelete: return writer.Delete(key);
+          case PendingWrites::Kind::kMerge: return writer.Merge(key, value);
+        }
+        return rocksdb::Status::InvalidArgument("unknown write kind");
+      });
+    }
+    if (status.ok()) status = writer.Finish();
+    if (status.ok()) {
+      rocksdb::IngestExternalFileOptions ingest;
+      ingest.move_files = true;
+      status = database->IngestExternalFile({file}, ingest);
+    }
+    std::error_code ignored;
+    fs::remove(file, ignored);
+    return fromRocksDb(status, "RocksDB state write (SST ingestion) failed");
+  }
+
   Status maybeFlushPending() {
-    if (pending.GetDataSize() < kMaxPendingBytes) return Status::OK();
+    if (pending.GetDataSize() < maxPendingBytes) return Status::OK();
     return flushPending();
   }
 
@@ -197,6 +330,8 @@ Result<std::unique_ptr<RocksDbStateBackend>> RocksDbStateBackend::open(const Sta
   impl->options = options;
   impl->settings = std::move(settings);
   impl->databasePath = fs::path(options.directory) / "db";
+  impl->maxPendingBytes =
+      std::clamp(static_cast<size_t>(impl->settings.writeBufferBytes / 2), kMinPendingBytes, kMaxPendingBytes);
   impl->writeOptions.disableWAL = true;
   impl->writeOptions.sync = false;
   SLUICE_RETURN_NOT_OK(impl->openFresh());

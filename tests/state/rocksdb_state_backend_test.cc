@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -240,6 +242,91 @@ TEST_F(RocksDbStateBackendTest, StateLargerThanTheBlockCache) {
   // Far below the 40 MB of data: cached blocks plus the memtables charged to the cache
   // (the cache may briefly exceed its capacity; it is not strict).
   EXPECT_LE(resources->blockCacheUsage(), int64_t{12} << 20);
+}
+
+// Buffered writes reach RocksDB sorted by key: a large buffer of puts and deletes as an ingested SST
+// (one write per key kept), one with repeated merges to a key, and small ones, as a write batch. Every
+// path must leave exactly the state a plain map of the same writes holds, also after a restore.
+TEST_F(RocksDbStateBackendTest, BufferedWritesMatchAModelWhateverPathTheyTake) {
+  RocksDbBackendSettings settings;
+  settings.writeBufferBytes = 1 << 20;  // buffers of 512 KB
+  auto backend = open(settings);
+  int values = *backend->registerState({"values", StateKind::kValue, {}});
+  int lists = *backend->registerState({"lists", StateKind::kList, {}});
+  std::map<std::pair<int, std::string>, std::string> valueModel;
+  std::map<std::pair<int, std::string>, std::vector<std::string>> listModel;
+  uint64_t random = 42;
+  auto next = [&random](uint64_t bound) {
+    random = random * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (random >> 33) % bound;
+  };
+  auto write = [&](int operations, bool withLists, int readEvery) {
+    for (int i = 0; i < operations; ++i) {
+      const int keyGroup = static_cast<int>(next(128));
+      std::string key = fmt::format("k{}", next(3000));
+      const uint64_t kind = next(withLists ? 5 : 3);
+      if (kind == 0 || kind == 1) {
+        std::string value = fmt::format("{}-{}", i, std::string(next(200), 'x'));
+        ASSERT_OK(backend->put({values, keyGroup, key}, value));
+        valueModel[{keyGroup, key}] = value;
+      } else if (kind == 2) {
+        ASSERT_OK(backend->remove({values, keyGroup, key}));
+        valueModel.erase({keyGroup, key});
+      } else if (kind == 3) {
+        std::string element = fmt::format("e{}", i);
+        ASSERT_OK(backend->append({lists, keyGroup, key}, element));
+        listModel[{keyGroup, key}].push_back(element);
+      } else {
+        std::vector<std::string> elements{fmt::format("p{}", i)};
+        ASSERT_OK(backend->putList({lists, keyGroup, key}, elements));
+        listModel[{keyGroup, key}] = elements;
+      }
+      if (readEvery > 0 && i % readEvery == 0) {
+        auto value = backend->get({values, keyGroup, key});
+        ASSERT_OK(value.status());
+        auto found = valueModel.find({keyGroup, key});
+        EXPECT_EQ(value->has_value(), found != valueModel.end());
+      }
+    }
+  };
+  auto check = [&](KeyedStateBackend& state, int valueState, int listState) {
+    for (int keyGroup = 0; keyGroup < 128; ++keyGroup) {
+      for (int k = 0; k < 3000; k += 7) {
+        std::string key = fmt::format("k{}", k);
+        auto value = state.get({valueState, keyGroup, key});
+        ASSERT_OK(value.status());
+        auto expected = valueModel.find({keyGroup, key});
+        ASSERT_EQ(value->has_value(), expected != valueModel.end()) << keyGroup << " " << key;
+        if (value->has_value()) {
+          EXPECT_EQ(**value, expected->second);
+        }
+        auto list = state.getList({listState, keyGroup, key});
+        ASSERT_OK(list.status());
+        auto expectedList = listModel.find({keyGroup, key});
+        EXPECT_EQ(*list, expectedList == listModel.end() ? std::vector<std::string>{} : expectedList->second);
+      }
+    }
+    int64_t stored = 0;
+    ASSERT_OK(state.scanAll(valueState, [&](int, std::string_view, std::string_view, std::string_view) {
+      ++stored;
+      return true;
+    }));
+    EXPECT_EQ(stored, static_cast<int64_t>(valueModel.size()));
+  };
+  write(40000, false, 0);  // large buffers of puts and deletes, overwriting keys
+  write(30000, true, 0);   // large buffers with repeated merges to a key
+  write(5000, true, 50);   // small buffers between reads
+  write(20000, false, 0);
+  check(*backend, values, lists);
+
+  ASSERT_OK_AND_ASSIGN(StateSnapshot snapshot, backend->snapshot(1, temp_.file("chk-1")));
+  StateBackendOptions options;
+  options.directory = temp_.file("restored");
+  options.keyGroups = {0, 127};
+  ASSERT_OK_AND_ASSIGN(auto restored, RocksDbStateBackend::open(options));
+  ASSERT_OK(restored->restore({snapshot}, temp_.path().string()));
+  check(*restored, *restored->registerState({"values", StateKind::kValue, {}}),
+        *restored->registerState({"lists", StateKind::kList, {}}));
 }
 
 TEST_F(RocksDbStateBackendTest, WorkingDirectoryIsRemovedWithTheBackend) {
