@@ -207,12 +207,20 @@ def checkpoint_duration(bin_dir, quick, workdir):
             "incremental_size_bytes": {"p50": percentile(increments, 0.5), "max": max(increments)},
             "alignment_ms": {"p50": percentile([e["alignment_ms"] for e in completed], 0.5),
                              "max": max(e["alignment_ms"] for e in completed)},
+            # The synchronous part (write-back, memtable flush, pinning the files) on the task thread and
+            # the asynchronous upload, the slowest subtask's of each checkpoint.
+            "start_delay_ms": stats([e.get("start_delay_ms", 0) for e in full]),
+            "sync_ms": stats([e.get("sync_ms", 0) for e in full]),
+            "async_ms": stats([e.get("async_ms", 0) for e in full]),
             "note": f"{count:,} generator rows over {keys:,} keys into a keyed RocksDB window, -p {parallelism} on a "
                     f"job manager + 2 workers, checkpoint every {interval}; state {largest / 1e6:,.0f} MB at the end",
             "detail": f"{len(completed)} checkpoints, duration p50 {percentile(durations, 0.5)} ms p99 "
                       f"{percentile(durations, 0.99)} ms max {max(durations)} ms (at full state p99 "
                       f"{percentile(full_durations, 0.99)} ms); size max {largest / 1e6:,.1f} MB, incremental "
-                      f"p50 {percentile(increments, 0.5) / 1e6:,.1f} MB"}
+                      f"p50 {percentile(increments, 0.5) / 1e6:,.1f} MB; at full state start delay p99 "
+                      f"{percentile([e.get('start_delay_ms', 0) for e in full], 0.99)} ms, sync p99 "
+                      f"{percentile([e.get('sync_ms', 0) for e in full], 0.99)} ms, upload p99 "
+                      f"{percentile([e.get('async_ms', 0) for e in full], 0.99)} ms"}
 
 
 def commit_points(samples):

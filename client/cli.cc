@@ -282,13 +282,16 @@ void printStatus(const nlohmann::json& json) {
     }
     std::printf("%s\n", line.c_str());
     for (const auto& entry : checkpoints["history"]) {
-      std::printf("    #%-5lld %-11s %7lld ms %12s bytes (%s new), alignment %lld ms, sync %lld ms, upload %lld ms\n",
-                  static_cast<long long>(entry["id"].get<int64_t>()), entry["status"].get<std::string>().c_str(),
-                  static_cast<long long>(entry["duration_ms"].get<int64_t>()), formatCount(entry["size_bytes"]).c_str(),
-                  formatCount(entry["incremental_size_bytes"]).c_str(),
-                  static_cast<long long>(entry["alignment_ms"].get<int64_t>()),
-                  static_cast<long long>(entry.value("sync_ms", int64_t{0})),
-                  static_cast<long long>(entry.value("async_ms", int64_t{0})));
+      std::printf(
+          "    #%-5lld %-11s %7lld ms %12s bytes (%s new), start delay %lld ms, alignment %lld ms, sync %lld ms, "
+          "upload %lld ms\n",
+          static_cast<long long>(entry["id"].get<int64_t>()), entry["status"].get<std::string>().c_str(),
+          static_cast<long long>(entry["duration_ms"].get<int64_t>()), formatCount(entry["size_bytes"]).c_str(),
+          formatCount(entry["incremental_size_bytes"]).c_str(),
+          static_cast<long long>(entry.value("start_delay_ms", int64_t{0})),
+          static_cast<long long>(entry["alignment_ms"].get<int64_t>()),
+          static_cast<long long>(entry.value("sync_ms", int64_t{0})),
+          static_cast<long long>(entry.value("async_ms", int64_t{0})));
     }
   }
   std::printf("  %-20s %8s %-20s %-10s %12s %12s %6s  %s\n", "node", "subtask", "worker", "state", "records in",

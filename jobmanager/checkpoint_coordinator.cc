@@ -110,6 +110,7 @@ Result<std::optional<int64_t>> CheckpointCoordinator::acknowledge(const transpor
   pending_->alignmentMs = std::max(pending_->alignmentMs, ack.alignmentMs);
   pending_->syncMs = std::max(pending_->syncMs, ack.syncMs);
   pending_->asyncMs = std::max(pending_->asyncMs, ack.asyncMs);
+  pending_->startDelayMs = std::max(pending_->startDelayMs, ack.startDelayMs);
   if (handle.finished) lastHandles_[ack.task] = handle;
   pending_->acknowledged[ack.task] = std::move(handle);
   if (!pending_->awaiting.empty()) return std::optional<int64_t>();
@@ -156,6 +157,7 @@ Result<std::optional<int64_t>> CheckpointCoordinator::acknowledge(const transpor
   entry.alignmentMs = pending_->alignmentMs;
   entry.syncMs = pending_->syncMs;
   entry.asyncMs = pending_->asyncMs;
+  entry.startDelayMs = pending_->startDelayMs;
   completed_.push_back(Completed{id, pending_->directory + "/" + kMetadataFileName, false});
   ++completedCount_;
   logger("checkpoint")
@@ -300,7 +302,8 @@ nlohmann::json CheckpointCoordinator::statusJson() const {
                         {"incremental_size_bytes", entry.incrementalSizeBytes},
                         {"alignment_ms", entry.alignmentMs},
                         {"sync_ms", entry.syncMs},
-                        {"async_ms", entry.asyncMs}};
+                        {"async_ms", entry.asyncMs},
+                        {"start_delay_ms", entry.startDelayMs}};
     if (!entry.failure.empty()) item["failure"] = entry.failure;
     history.push_back(std::move(item));
   }

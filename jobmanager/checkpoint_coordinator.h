@@ -109,6 +109,7 @@ class CheckpointCoordinator {
     int64_t alignmentMs = 0;
     int64_t syncMs = 0;
     int64_t asyncMs = 0;
+    int64_t startDelayMs = 0;
   };
   struct Completed {
     int64_t id = 0;
@@ -123,8 +124,9 @@ class CheckpointCoordinator {
     int64_t sizeBytes = 0;
     int64_t incrementalSizeBytes = 0;
     int64_t alignmentMs = 0;
-    int64_t syncMs = 0;   // longest synchronous part of a task
-    int64_t asyncMs = 0;  // longest upload of a task
+    int64_t syncMs = 0;        // longest synchronous part of a task
+    int64_t asyncMs = 0;       // longest upload of a task
+    int64_t startDelayMs = 0;  // longest wait of a task for its first barrier
     std::string failure;
   };
 

@@ -392,6 +392,7 @@ Status JobExecution::persistAndAcknowledge(Task& task, TaskCheckpointState& stat
   upload->report.node = info.node;
   upload->report.subtask = info.subtask;
   upload->report.alignmentMs = state.alignmentMs;
+  upload->report.startDelayMs = state.startDelayMs;
   upload->report.state.head = info.node;
   upload->report.state.subtask = info.subtask;
   upload->report.state.finished = state.finished;

@@ -62,8 +62,9 @@ struct CheckpointReport {
   Status declined;  // OK for an acknowledgement
   TaskStateHandle state;
   int64_t alignmentMs = 0;
-  int64_t syncMs = 0;   // the synchronous part on the task thread
-  int64_t asyncMs = 0;  // the upload, from the end of the synchronous part to the acknowledgement
+  int64_t syncMs = 0;        // the synchronous part on the task thread
+  int64_t asyncMs = 0;       // the upload, from the end of the synchronous part to the acknowledgement
+  int64_t startDelayMs = 0;  // from the trigger to the first barrier at the task
   int64_t sizeBytes = 0;
   int64_t incrementalSizeBytes = 0;
 };

@@ -259,7 +259,8 @@ void Worker::deploy(const transport::DeployTasks& deployMessage) {
     control_->send(transport::ControlMessage{
         0, transport::AcknowledgeCheckpoint{jobId, attempt, report.checkpointId, task, toJson(report.state),
                                             report.state.finished, report.alignmentMs, report.sizeBytes,
-                                            report.incrementalSizeBytes, report.syncMs, report.asyncMs}});
+                                            report.incrementalSizeBytes, report.syncMs, report.asyncMs,
+                                            report.startDelayMs}});
   });
   RunningJob& job = jobs_[jobId];
   job.jobId = jobId;

@@ -2,6 +2,7 @@
 // shared by every RocksDB instance of the process.
 #include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include <cstdarg>
@@ -52,6 +53,24 @@ class SpdlogInfoLog final : public rocksdb::Logger {
       log->debug("rocksdb: {}", buffer);
     }
   }
+};
+
+// The prefix of an entry key up to and including the record key: [key group][state][key length][key].
+// Every entry of one map (or list) state of one key shares it, so a map scan skips the SST files whose
+// prefix Bloom filter rules the key out instead of seeking in each of them. Metadata keys (key group
+// 0xFFFF) and keys too short to parse are outside the domain.
+class RecordKeyPrefix : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "sluice.RecordKeyPrefix.v1"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return rocksdb::Slice(key.data(), length(key)); }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    if (key.size() < 8) return false;
+    if (state_layout::readUInt16(key.data()) == state_layout::kMetadataKeyGroup) return false;
+    return length(key) <= key.size();
+  }
+
+ private:
+  static size_t length(const rocksdb::Slice& key) { return 8 + size_t{state_layout::readUInt32(key.data() + 4)}; }
 };
 
 }  // namespace
@@ -205,6 +224,8 @@ rocksdb::Options makeDatabaseOptions(const RocksDbResources& resources, int64_t 
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.whole_key_filtering = true;  // point reads (value state) keep their filter
+  options.prefix_extractor = std::make_shared<RecordKeyPrefix>();
   table.block_size = 16 * 1024;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;

@@ -124,7 +124,9 @@ std::string encodeStateTableValue(int id, StateKind kind) {
 // Reads the name table (key group 0xFFFF) of an open database.
 Status loadStateTable(rocksdb::DB& db, StateCatalog& catalog) {
   std::string start = layout::keyGroupStart(layout::kMetadataKeyGroup);
-  std::unique_ptr<rocksdb::Iterator> iterator(db.NewIterator(rocksdb::ReadOptions()));
+  rocksdb::ReadOptions options;
+  options.total_order_seek = true;
+  std::unique_ptr<rocksdb::Iterator> iterator(db.NewIterator(options));
   for (iterator->Seek(toSlice(start)); iterator->Valid(); iterator->Next()) {
     std::string_view name;
     if (!layout::decodeMetadataKey(toView(iterator->key()), &name)) break;
@@ -332,6 +334,8 @@ Result<std::unique_ptr<RocksDbStateBackend>> RocksDbStateBackend::open(const Sta
   impl->databasePath = fs::path(options.directory) / "db";
   impl->maxPendingBytes =
       std::clamp(static_cast<size_t>(impl->settings.writeBufferBytes / 2), kMinPendingBytes, kMaxPendingBytes);
+  // Scans see every key in order unless they ask for one record key's entries (scanMap).
+  impl->readOptions.total_order_seek = true;
   impl->writeOptions.disableWAL = true;
   impl->writeOptions.sync = false;
   SLUICE_RETURN_NOT_OK(impl->openFresh());
@@ -463,6 +467,9 @@ Status RocksDbStateBackend::scanMap(const StateKey& key,
   rocksdb::Slice upperSlice = toSlice(upper);
   rocksdb::ReadOptions scanOptions = impl.readOptions;
   if (!upper.empty()) scanOptions.iterate_upper_bound = &upperSlice;
+  // Only this key's entries: SST files whose prefix filter rules the key out are skipped.
+  scanOptions.total_order_seek = false;
+  scanOptions.prefix_same_as_start = true;
   int64_t now = impl.clock->now();
   std::unique_ptr<rocksdb::Iterator> iterator(impl.database->NewIterator(scanOptions));
   for (iterator->Seek(toSlice(prefix)); iterator->Valid(); iterator->Next()) {
@@ -767,6 +774,7 @@ Result<int64_t> RocksDbStateBackend::countStoredEntriesForTesting() {
   std::string upper = layout::keyGroupStart(layout::kMetadataKeyGroup);
   rocksdb::Slice upperSlice = toSlice(upper);
   rocksdb::ReadOptions scanOptions;
+  scanOptions.total_order_seek = true;
   scanOptions.iterate_upper_bound = &upperSlice;
   std::unique_ptr<rocksdb::Iterator> iterator(impl.database->NewIterator(scanOptions));
   int64_t count = 0;
@@ -804,6 +812,7 @@ Status readRocksDbSnapshotEntries(const SnapshotManifest& manifest, const std::s
   std::string upper = layout::keyGroupStart(range.last + 1);
   rocksdb::Slice upperSlice = toSlice(upper);
   rocksdb::ReadOptions scanOptions;
+  scanOptions.total_order_seek = true;
   scanOptions.iterate_upper_bound = &upperSlice;
   scanOptions.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> iterator(database->NewIterator(scanOptions));

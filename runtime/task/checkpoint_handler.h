@@ -31,6 +31,7 @@ struct TaskCheckpointState {
   int64_t checkpointId = 0;
   bool finished = false;  // the task's input had ended
   int64_t alignmentMs = 0;
+  int64_t startDelayMs = 0;  // from the trigger to the first barrier's arrival (wall clocks)
   std::vector<OperatorCheckpointState> operators;
 };
 

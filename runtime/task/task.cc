@@ -1,5 +1,7 @@
 #include "runtime/task/task.h"
 
+#include <algorithm>
+#include <chrono>
 #include <exception>
 
 #include "runtime/base/fault_injection.h"
@@ -88,6 +90,10 @@ Status Task::takeCheckpoint(const CheckpointBarrier& barrier, int64_t alignmentM
   state.checkpointId = barrier.checkpointId;
   state.finished = inputEnded_;
   state.alignmentMs = alignmentMs;
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  state.startDelayMs = std::max<int64_t>(0, now - barrier.timestamp - alignmentMs);
   Status snapshotted = faultPoint("before-snapshot");
   if (parts_.reader && snapshotted.ok()) {
     OperatorCheckpointState source;

@@ -173,6 +173,8 @@ struct AcknowledgeCheckpoint {
   # The task's synchronous snapshot part (it blocks processing).
   asyncMs @10 :Int64;
   # The upload that follows while processing goes on.
+  startDelayMs @11 :Int64;
+  # From the trigger to the first barrier's arrival at the task (wall clocks).
 }
 
 struct DeclineCheckpoint {

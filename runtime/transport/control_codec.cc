@@ -168,6 +168,7 @@ struct Writer {
     out.setIncrementalSizeBytes(value.incrementalSizeBytes);
     out.setSyncMs(value.syncMs);
     out.setAsyncMs(value.asyncMs);
+    out.setStartDelayMs(value.startDelayMs);
   }
   void operator()(const DeclineCheckpoint& value) {
     auto out = body.initDeclineCheckpoint();
@@ -306,7 +307,7 @@ Result<ControlMessage> decodeControl(const void* data, size_t size) {
         message.body = AcknowledgeCheckpoint{in.getJobId().cStr(),   in.getAttempt(),      in.getCheckpointId(),
                                              readTask(in.getTask()), in.getState().cStr(), in.getFinished(),
                                              in.getAlignmentMs(),    in.getSizeBytes(),    in.getIncrementalSizeBytes(),
-                                             in.getSyncMs(),         in.getAsyncMs()};
+                                             in.getSyncMs(),         in.getAsyncMs(),      in.getStartDelayMs()};
         break;
       }
       case Which::DECLINE_CHECKPOINT: {

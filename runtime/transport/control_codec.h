@@ -135,8 +135,9 @@ struct AcknowledgeCheckpoint {
   int64_t alignmentMs = 0;
   int64_t sizeBytes = 0;
   int64_t incrementalSizeBytes = 0;
-  int64_t syncMs = 0;   // the synchronous snapshot part on the task thread
-  int64_t asyncMs = 0;  // the asynchronous upload
+  int64_t syncMs = 0;        // the synchronous snapshot part on the task thread
+  int64_t asyncMs = 0;       // the asynchronous upload
+  int64_t startDelayMs = 0;  // from the trigger to the first barrier at the task
 };
 struct DeclineCheckpoint {
   std::string jobId;

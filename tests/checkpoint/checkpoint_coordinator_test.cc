@@ -31,7 +31,7 @@ class CheckpointCoordinatorTest : public ::testing::Test {
   }
   /// Acknowledges `id` for `task`, with one operator-state file written like a worker would.
   Result<std::optional<int64_t>> ack(CheckpointCoordinator& coordinator, int64_t id, const std::string& node,
-                                     bool finished = false) {
+                                     bool finished = false, int64_t timingMs = 0) {
     std::string directory = (dir_.path() / "job1" / ("chk-" + std::to_string(id))).string();
     fs::create_directories(directory);
     OperatorSnapshot snapshot;
@@ -54,6 +54,10 @@ class CheckpointCoordinatorTest : public ::testing::Test {
     message.state = toJson(handle);
     message.finished = finished;
     message.sizeBytes = op.operatorStateBytes;
+    message.alignmentMs = timingMs;
+    message.syncMs = timingMs * 2;
+    message.asyncMs = timingMs * 3;
+    message.startDelayMs = timingMs * 4;
     return coordinator.acknowledge(message);
   }
   testing::TempDir dir_;
@@ -82,6 +86,21 @@ TEST_F(CheckpointCoordinatorTest, TriggersSourcesDirectlyAndCompletesWhenEveryTa
   EXPECT_EQ(status["completed"], 1);
   EXPECT_EQ(status["latest"], 1);
   EXPECT_EQ(status["history"][0]["status"], "COMPLETED");
+}
+
+// The history shows, per checkpoint, the slowest task's wait for its first barrier, alignment,
+// synchronous part and upload: where a slow checkpoint spent its time.
+TEST_F(CheckpointCoordinatorTest, HistoryShowsTheSlowestTasksTimings) {
+  CheckpointCoordinator coordinator = make();
+  ASSERT_TRUE(coordinator.maybeTrigger(tasks(), 1).has_value());
+  ASSERT_OK(ack(coordinator, 1, "source", false, 10).status());
+  ASSERT_OK(ack(coordinator, 1, "sink", false, 5).status());
+  nlohmann::json entry = coordinator.statusJson()["history"][0];
+  EXPECT_EQ(entry["status"], "COMPLETED");
+  EXPECT_EQ(entry["alignment_ms"], 10);
+  EXPECT_EQ(entry["sync_ms"], 20);
+  EXPECT_EQ(entry["async_ms"], 30);
+  EXPECT_EQ(entry["start_delay_ms"], 40);
 }
 
 TEST_F(CheckpointCoordinatorTest, RetainsTheLastNAndDeletesOlderCheckpoints) {

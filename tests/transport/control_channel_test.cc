@@ -26,6 +26,22 @@ TEST(ControlCodecTest, RoundTripsADeployment) {
   EXPECT_EQ(back.placements[0].dataEndpoint, "tcp://127.0.0.1:5000");
 }
 
+TEST(ControlCodecTest, RoundTripsAnAcknowledgementWithItsTimings) {
+  AcknowledgeCheckpoint ack{"job", 2, 41, TaskRef{"window", 3}, "{}", true, 7, 1000, 300, 55, 12, 930};
+  std::string bytes = encodeControl(ControlMessage{0, ack});
+  ASSERT_OK_AND_ASSIGN(auto decoded, decodeControl(bytes.data(), bytes.size()));
+  const auto& back = std::get<AcknowledgeCheckpoint>(decoded.body);
+  EXPECT_EQ(back.checkpointId, 41);
+  EXPECT_EQ(back.task, (TaskRef{"window", 3}));
+  EXPECT_TRUE(back.finished);
+  EXPECT_EQ(back.alignmentMs, 7);
+  EXPECT_EQ(back.sizeBytes, 1000);
+  EXPECT_EQ(back.incrementalSizeBytes, 300);
+  EXPECT_EQ(back.syncMs, 55);
+  EXPECT_EQ(back.asyncMs, 12);
+  EXPECT_EQ(back.startDelayMs, 930);
+}
+
 TEST(ControlCodecTest, RejectsGarbageAndTruncation) {
   std::string bytes = encodeControl(ControlMessage{1, Heartbeat{"w"}});
   for (size_t cut = 0; cut < bytes.size(); cut += 8) {
