@@ -1,8 +1,9 @@
 // GeneratorSourceReader: rows computed from their id, so every run and split layout agrees.
 #include "operators/generator_source.h"
 
-#include <sstream>
+#include <array>
 
+#include "operators/source_position.h"
 #include "runtime/data/record_batch.h"
 
 namespace sluice {
@@ -44,10 +45,7 @@ GeneratorSourceReader::GeneratorSourceReader(std::shared_ptr<const GeneratorOpti
 
 Status GeneratorSourceReader::open(const OperatorContext& context) {
   (void)context;
-  if (numSplits_ < 1 || split_ < 0 || split_ >= numSplits_) {
-    return Status::invalidArgument("source '" + options_->sourceId + "': split out of range");
-  }
-  return Status::OK();
+  return checkSplitInRange(options_->sourceId, split_, numSplits_);
 }
 
 Result<bool> GeneratorSourceReader::pollNext(Output& out) {
@@ -82,34 +80,19 @@ Result<bool> GeneratorSourceReader::pollNext(Output& out) {
 }
 
 std::string GeneratorSourceReader::snapshotPosition() const {
-  std::ostringstream out;
-  out << kPositionVersion << ' ' << split_ << ' ' << numSplits_ << ' ' << next_ << ' ' << watermarks_.maxEventTime()
-      << ' ' << watermarks_.emittedWatermark();
-  return out.str();
+  const std::array<int64_t, 3> values = {next_, watermarks_.maxEventTime(), watermarks_.emittedWatermark()};
+  return encodeSourcePosition(kPositionVersion, split_, numSplits_, values);
 }
 
 Status GeneratorSourceReader::restorePosition(const std::string& position) {
   if (position.empty()) return Status::OK();
-  std::istringstream in(position);
-  std::string version;
-  int split = -1;
-  int numSplits = -1;
-  int64_t next = 0;
-  int64_t maxEventTime = 0;
-  int64_t emittedWatermark = 0;
-  in >> version >> split >> numSplits >> next >> maxEventTime >> emittedWatermark;
-  const std::string prefix = "source '" + options_->sourceId + "': ";
-  if (in.fail() || version != kPositionVersion) {
-    return Status::corruption(prefix + "unreadable saved position '" + position + "'");
-  }
-  if (split != split_ || numSplits != numSplits_) {
-    return Status::invalidArgument(prefix + "saved position is for split " + std::to_string(split) + " of " +
-                                   std::to_string(numSplits) + ", this reader reads split " + std::to_string(split_) +
-                                   " of " + std::to_string(numSplits_));
-  }
+  std::array<int64_t, 3> values{};
+  SLUICE_RETURN_NOT_OK(
+      decodeSourcePosition(kPositionVersion, position, options_->sourceId, split_, numSplits_, values));
+  const auto [next, maxEventTime, emittedWatermark] = values;
   if (next < begin_ || next > end_) {
-    return Status::corruption(prefix + "saved position " + std::to_string(next) + " lies outside ids [" +
-                              std::to_string(begin_) + ", " + std::to_string(end_) + ")");
+    return Status::corruption("source '" + options_->sourceId + "': saved position " + std::to_string(next) +
+                              " lies outside ids [" + std::to_string(begin_) + ", " + std::to_string(end_) + ")");
   }
   next_ = next;
   watermarks_.restore(maxEventTime, emittedWatermark);

@@ -1,10 +1,11 @@
 // NexmarkSourceReader and its planner factory: event numbers of one split → three record batches per poll.
 #include "operators/nexmark/nexmark_source.h"
 
+#include <array>
 #include <atomic>
-#include <sstream>
 
 #include "operators/option_reader.h"
+#include "operators/source_position.h"
 
 namespace sluice {
 namespace {
@@ -120,10 +121,7 @@ NexmarkSourceReader::NexmarkSourceReader(std::shared_ptr<const NexmarkSourceOpti
 
 Status NexmarkSourceReader::open(const OperatorContext& context) {
   (void)context;
-  if (numSplits_ < 1 || split_ < 0 || split_ >= numSplits_) {
-    return Status::invalidArgument("source '" + options_->sourceId + "': split out of range");
-  }
-  return Status::OK();
+  return checkSplitInRange(options_->sourceId, split_, numSplits_);
 }
 
 Result<bool> NexmarkSourceReader::pollNext(Output& out) {
@@ -195,38 +193,23 @@ Result<bool> NexmarkSourceReader::pollNext(Output& out) {
 }
 
 std::string NexmarkSourceReader::snapshotPosition() const {
-  std::ostringstream out;
-  out << kPositionVersion << ' ' << split_ << ' ' << numSplits_ << ' ' << next_ << ' ' << recordsRead_ << ' '
-      << watermarks_.maxEventTime() << ' ' << watermarks_.emittedWatermark();
-  return out.str();
+  const std::array<int64_t, 4> values = {next_, recordsRead_, watermarks_.maxEventTime(),
+                                         watermarks_.emittedWatermark()};
+  return encodeSourcePosition(kPositionVersion, split_, numSplits_, values);
 }
 
 Status NexmarkSourceReader::restorePosition(const std::string& position) {
   if (position.empty()) return Status::OK();
-  std::istringstream in(position);
-  std::string version;
-  int split = -1;
-  int numSplits = -1;
-  int64_t next = 0;
-  int64_t recordsRead = 0;
-  int64_t maxEventTime = 0;
-  int64_t emittedWatermark = 0;
-  in >> version >> split >> numSplits >> next >> recordsRead >> maxEventTime >> emittedWatermark;
-  const std::string prefix = "source '" + options_->sourceId + "': ";
-  if (numSplits_ < 1 || split_ < 0 || split_ >= numSplits_)
-    return Status::invalidArgument(prefix + "split out of range");
-  if (in.fail() || version != kPositionVersion) {
-    return Status::corruption(prefix + "unreadable saved position '" + position + "'");
-  }
-  if (split != split_ || numSplits != numSplits_) {
-    return Status::invalidArgument(prefix + "saved position is for split " + std::to_string(split) + " of " +
-                                   std::to_string(numSplits) + ", this reader reads split " + std::to_string(split_) +
-                                   " of " + std::to_string(numSplits_));
-  }
+  // The split must be valid before the event-number check below divides by numSplits_.
+  SLUICE_RETURN_NOT_OK(checkSplitInRange(options_->sourceId, split_, numSplits_));
+  std::array<int64_t, 4> values{};
+  SLUICE_RETURN_NOT_OK(
+      decodeSourcePosition(kPositionVersion, position, options_->sourceId, split_, numSplits_, values));
+  const auto [next, recordsRead, maxEventTime, emittedWatermark] = values;
   if (next < split_ || (next - split_) % numSplits_ != 0 || next - numSplits_ >= options_->events) {
-    return Status::corruption(prefix + "saved position " + std::to_string(next) + " is not an event number of split " +
-                              std::to_string(split_) + " of " + std::to_string(numSplits_) + " below " +
-                              std::to_string(options_->events));
+    return Status::corruption("source '" + options_->sourceId + "': saved position " + std::to_string(next) +
+                              " is not an event number of split " + std::to_string(split_) + " of " +
+                              std::to_string(numSplits_) + " below " + std::to_string(options_->events));
   }
   next_ = next;
   recordsRead_ = recordsRead;

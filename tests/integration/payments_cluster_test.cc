@@ -6,13 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
-#include <tuple>
 
 #include "tests/integration/test_cluster.h"
 #include "tests/testing/jsonl_compare.h"
@@ -25,44 +23,9 @@ namespace fs = std::filesystem;
 const std::string kSource = SLUICE_SOURCE_DIR;
 const std::string kData = kSource + "/tests/data/payments";
 
+/// Alerts in (ts_ms, txn_id) order.
 std::vector<nlohmann::json> sortedAlerts(const std::vector<std::string>& lines) {
-  std::vector<nlohmann::json> rows;
-  for (const std::string& line : lines) rows.push_back(nlohmann::json::parse(line));
-  std::sort(rows.begin(), rows.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
-    return std::make_tuple(a["ts_ms"].get<int64_t>(), a["txn_id"].get<uint64_t>()) <
-           std::make_tuple(b["ts_ms"].get<int64_t>(), b["txn_id"].get<uint64_t>());
-  });
-  return rows;
-}
-
-/// Empty when equal: same keys, integers and strings exact, floats within 1e-6.
-std::string compareValues(const nlohmann::json& expected, const nlohmann::json& actual, const std::string& where) {
-  if (expected.is_object()) {
-    if (!actual.is_object() || actual.size() != expected.size()) {
-      return where + ": different keys, expected " + expected.dump() + ", got " + actual.dump();
-    }
-    for (const auto& [key, value] : expected.items()) {
-      if (!actual.contains(key)) return where + ": missing " + key;
-      std::string difference = compareValues(value, actual[key], where + "." + key);
-      if (!difference.empty()) return difference;
-    }
-    return "";
-  }
-  if (expected.is_array()) {
-    if (!actual.is_array() || actual.size() != expected.size()) return where + ": different lengths";
-    for (size_t i = 0; i < expected.size(); ++i) {
-      std::string difference = compareValues(expected[i], actual[i], where + "[" + std::to_string(i) + "]");
-      if (!difference.empty()) return difference;
-    }
-    return "";
-  }
-  if (expected.is_number_float() || actual.is_number_float()) {
-    if (!actual.is_number() || std::abs(expected.get<double>() - actual.get<double>()) > 1e-6) {
-      return where + ": expected " + expected.dump() + ", got " + actual.dump();
-    }
-    return "";
-  }
-  return expected == actual ? "" : where + ": expected " + expected.dump() + ", got " + actual.dump();
+  return sortedJsonRows(lines, {"ts_ms", "txn_id"});
 }
 
 /// Empty when the committed alerts equal `expected` (one JSON row per line, any order).
@@ -73,7 +36,7 @@ std::string compareAlerts(const std::vector<std::string>& expectedLines, const s
     return "expected " + std::to_string(expected.size()) + " alerts, got " + std::to_string(actual.size());
   }
   for (size_t i = 0; i < expected.size(); ++i) {
-    std::string difference = compareValues(expected[i], actual[i], "alert " + std::to_string(i));
+    std::string difference = compareJsonValues(expected[i], actual[i], "alert " + std::to_string(i));
     if (!difference.empty()) return difference;
   }
   return "";
@@ -91,11 +54,6 @@ nlohmann::json specStats(const std::string& path) {
     stats.erase("latency_ms");
   }
   return stats;
-}
-
-nlohmann::json expectedStats(const std::string& variant) {
-  std::ifstream file(kData + "/expected/stats_" + variant + ".json");
-  return nlohmann::json::parse(file);
 }
 
 bool hasCommittedPart(const std::string& directory) {
@@ -134,8 +92,8 @@ std::vector<std::string> paymentsJob(const std::string& variant, const std::stri
 /// Alerts, stats and late records of a run under `out` against the expected files.
 void expectExact(const std::string& variant, const std::string& out) {
   EXPECT_EQ(compareAlerts(readLines(kData + "/expected/alerts_" + variant + ".jsonl"), out + "/alerts"), "");
-  nlohmann::json expected = expectedStats(variant);
-  EXPECT_EQ(compareValues(expected, specStats(out + "/stats.json"), "stats"), "");
+  nlohmann::json expected = readJsonFile(kData + "/expected/stats_" + variant + ".json");
+  EXPECT_EQ(compareJsonValues(expected, specStats(out + "/stats.json"), "stats"), "");
   EXPECT_EQ(static_cast<int64_t>(readCommittedLines(out + "/late").size()), expected["late"].get<int64_t>());
   // Only the stats file itself: no temporary file of an attempt is left behind.
   for (const auto& entry : fs::directory_iterator(out)) {
@@ -250,7 +208,7 @@ TEST(PaymentsGeneratedTest, GeneratedSourceMatchesTheCsvOfTheSameSeed) {
   ASSERT_FALSE(alerts.empty());
   EXPECT_EQ(compareAlerts(readCommittedLines(fromCsv + "/alerts"), fromGenerator + "/alerts"), "");
   nlohmann::json stats = specStats(fromGenerator + "/stats.json");
-  EXPECT_EQ(compareValues(specStats(fromCsv + "/stats.json"), stats, "stats"), "");
+  EXPECT_EQ(compareJsonValues(specStats(fromCsv + "/stats.json"), stats, "stats"), "");
 
   // Counters against the files: every T of events.csv is either scored or late.
   int64_t transactions = 0;

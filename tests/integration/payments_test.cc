@@ -4,11 +4,7 @@
 // files of tests/data/payments (integers exact, floats within 1e-6).
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cmath>
-#include <filesystem>
 #include <fstream>
-#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -26,42 +22,9 @@ struct PaymentsCase {
 
 void PrintTo(const PaymentsCase& param, std::ostream* out) { *out << param.variant << " at -p " << param.parallelism; }
 
+/// Alerts in (ts_ms, txn_id) order.
 std::vector<nlohmann::json> sortedAlerts(const std::vector<std::string>& lines) {
-  std::vector<nlohmann::json> rows;
-  for (const std::string& line : lines) rows.push_back(nlohmann::json::parse(line));
-  std::sort(rows.begin(), rows.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
-    return std::make_tuple(a["ts_ms"].get<int64_t>(), a["txn_id"].get<uint64_t>()) <
-           std::make_tuple(b["ts_ms"].get<int64_t>(), b["txn_id"].get<uint64_t>());
-  });
-  return rows;
-}
-
-/// Empty when equal: same keys, integers and strings exact, floats within 1e-6.
-std::string compareValues(const nlohmann::json& expected, const nlohmann::json& actual, const std::string& where) {
-  if (expected.is_object()) {
-    if (!actual.is_object() || actual.size() != expected.size()) return where + ": different keys";
-    for (const auto& [key, value] : expected.items()) {
-      if (!actual.contains(key)) return where + ": missing " + key;
-      std::string difference = compareValues(value, actual[key], where + "." + key);
-      if (!difference.empty()) return difference;
-    }
-    return "";
-  }
-  if (expected.is_array()) {
-    if (!actual.is_array() || actual.size() != expected.size()) return where + ": different lengths";
-    for (size_t i = 0; i < expected.size(); ++i) {
-      std::string difference = compareValues(expected[i], actual[i], where + "[" + std::to_string(i) + "]");
-      if (!difference.empty()) return difference;
-    }
-    return "";
-  }
-  if (expected.is_number_float() || actual.is_number_float()) {
-    if (!actual.is_number() || std::abs(expected.get<double>() - actual.get<double>()) > 1e-6) {
-      return where + ": expected " + expected.dump() + ", got " + actual.dump();
-    }
-    return "";
-  }
-  return expected == actual ? "" : where + ": expected " + expected.dump() + ", got " + actual.dump();
+  return sortedJsonRows(lines, {"ts_ms", "txn_id"});
 }
 
 class PaymentsLocalTest : public ::testing::TestWithParam<PaymentsCase> {};
@@ -107,15 +70,14 @@ TEST_P(PaymentsLocalTest, MatchesTheExpectedAlertsAndCounters) {
   auto actual = sortedAlerts(readCommittedLines(output));
   ASSERT_EQ(actual.size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
-    std::string difference = compareValues(expected[i], actual[i], "alert " + std::to_string(i));
+    std::string difference = compareJsonValues(expected[i], actual[i], "alert " + std::to_string(i));
     ASSERT_EQ(difference, "") << actual[i].dump();
   }
 
   std::ifstream statsFile(stats);
   ASSERT_TRUE(statsFile.good()) << "no stats file " << stats;
   nlohmann::json actualStats = nlohmann::json::parse(statsFile);
-  std::ifstream expectedFile(data + "/expected/stats_" + param.variant + ".json");
-  nlohmann::json expectedStats = nlohmann::json::parse(expectedFile);
+  nlohmann::json expectedStats = readJsonFile(data + "/expected/stats_" + param.variant + ".json");
   // "latency_ms" (in-engine alert latency, not part of the spec) counts every
   // alert; the rest must be exactly the spec's counters.
   ASSERT_TRUE(actualStats.contains("latency_ms")) << actualStats.dump();
@@ -124,7 +86,7 @@ TEST_P(PaymentsLocalTest, MatchesTheExpectedAlertsAndCounters) {
   EXPECT_LE(latency["p50"].get<double>(), latency["p99"].get<double>()) << latency.dump();
   EXPECT_LE(latency["p99"].get<double>(), latency["p999"].get<double>()) << latency.dump();
   actualStats.erase("latency_ms");
-  EXPECT_EQ(compareValues(expectedStats, actualStats, "stats"), "");
+  EXPECT_EQ(compareJsonValues(expectedStats, actualStats, "stats"), "");
 
   auto lateLines = readCommittedLines(late);
   EXPECT_EQ(static_cast<int64_t>(lateLines.size()), expectedStats["late"].get<int64_t>());

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <set>
 
+#include "operators/nexmark/nexmark_source.h"
 #include "tests/testing/operator_harness.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -268,37 +269,11 @@ TEST_F(FileSourceTest, ReadsTheNexmarkSample) {
   options->path = testing::testDataDir() + "/nexmark/events.jsonl";
   options->discriminator = "type";
   options->maxOutOfOrdernessMs = 1500;
-  options->kinds = {{"bid",
-                     makeSchema({{"auction", DataType::kInt64},
-                                 {"bidder", DataType::kInt64},
-                                 {"price", DataType::kInt64},
-                                 {"channel", DataType::kString},
-                                 {"url", DataType::kString},
-                                 {"dateTime", DataType::kTimestamp},
-                                 {"extra", DataType::kString}}),
-                     5},
-                    {"person",
-                     makeSchema({{"id", DataType::kInt64},
-                                 {"name", DataType::kString},
-                                 {"emailAddress", DataType::kString},
-                                 {"creditCard", DataType::kString},
-                                 {"city", DataType::kString},
-                                 {"state", DataType::kString},
-                                 {"dateTime", DataType::kTimestamp},
-                                 {"extra", DataType::kString}}),
-                     6},
-                    {"auction",
-                     makeSchema({{"id", DataType::kInt64},
-                                 {"itemName", DataType::kString},
-                                 {"description", DataType::kString},
-                                 {"initialBid", DataType::kInt64},
-                                 {"reserve", DataType::kInt64},
-                                 {"dateTime", DataType::kTimestamp},
-                                 {"expires", DataType::kTimestamp},
-                                 {"seller", DataType::kInt64},
-                                 {"category", DataType::kInt64},
-                                 {"extra", DataType::kString}}),
-                     5}};
+  // The `nexmark` source's kinds (person, auction, bid) with their schemas, bid first.
+  for (const int index : {2, 0, 1}) {
+    const NexmarkKind& kind = nexmarkKinds()[index];
+    options->kinds.push_back({kind.name, kind.schema, kind.eventTimeIndex});
+  }
   std::map<std::string, int64_t> rows;
   for (int split = 0; split < 3; ++split) {
     FileSourceReader reader(options, split, 3);

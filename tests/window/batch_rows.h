@@ -17,6 +17,25 @@ namespace sluice::window::testing {
 using Value = std::variant<std::monostate, int64_t, double, std::string, bool>;
 
 SchemaPtr makeSchema(std::vector<Field> fields);
+
+/// Keyed prices: key int64, price int64, t timestamp (the event time, index 2).
+inline SchemaPtr keyPriceTimeSchema() {
+  static const SchemaPtr schema =
+      makeSchema({{"key", DataType::kInt64}, {"price", DataType::kInt64}, {"t", DataType::kTimestamp}});
+  return schema;
+}
+
+/// The output of a window node counting bids per auction: auction int64, num int64, window_start,
+/// window_end and window_time timestamps (window_time, index 4, is the event time).
+inline SchemaPtr auctionCountsSchema() {
+  static const SchemaPtr schema = makeSchema({{"auction", DataType::kInt64},
+                                              {"num", DataType::kInt64},
+                                              {"window_start", DataType::kTimestamp},
+                                              {"window_end", DataType::kTimestamp},
+                                              {"window_time", DataType::kTimestamp}});
+  return schema;
+}
+
 /// A batch of `rows` (each row one Value per field) with event-time field `eventTimeIndex`.
 RecordBatch makeBatch(const SchemaPtr& schema, int eventTimeIndex, const std::vector<std::vector<Value>>& rows);
 

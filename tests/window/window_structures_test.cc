@@ -23,9 +23,10 @@ namespace {
 
 using sluice::testing::OperatorHarness;
 using sluice::testing::TempDir;
+using testing::auctionCountsSchema;
+using testing::keyPriceTimeSchema;
 using testing::makeBackend;
 using testing::makeBatch;
-using testing::makeSchema;
 using testing::rowsOf;
 using testing::sortedRowsOf;
 using testing::Value;
@@ -182,12 +183,6 @@ TEST(WindowTimerBucketsTest, MalformedStoredTimerIsCorruption) {
   EXPECT_NE(status.message().find("window-timers"), std::string::npos);
 }
 
-SchemaPtr bidSchema() {
-  static SchemaPtr schema =
-      makeSchema({{"key", DataType::kInt64}, {"price", DataType::kInt64}, {"t", DataType::kTimestamp}});
-  return schema;
-}
-
 /// Brute-force hopping-window counts with allowed lateness 0: a window holds the rows
 /// that arrived before the watermark reached its end - 1.
 std::vector<std::string> referenceCounts(const std::vector<std::vector<std::vector<Value>>>& batches,
@@ -247,7 +242,7 @@ TEST_P(WindowKeyedSliceCacheTest, MatchesBruteForceCountsWithEvictionAndCheckpoi
   options.keyBy = {"key"};
   options.window = WindowSpec::hop(10, 2);
   options.aggregates = {{"num", "count()"}, {"total", "sum(price)"}};
-  ASSERT_OK_AND_ASSIGN(auto program, WindowAggregateProgram::compile(bidSchema(), 2, options));
+  ASSERT_OK_AND_ASSIGN(auto program, WindowAggregateProgram::compile(keyPriceTimeSchema(), 2, options));
 
   std::mt19937 random(7);
   std::vector<std::vector<std::vector<Value>>> batches;
@@ -272,7 +267,7 @@ TEST_P(WindowKeyedSliceCacheTest, MatchesBruteForceCountsWithEvictionAndCheckpoi
   OperatorHarness harness(std::make_unique<WindowAggregateOperator>(program, param.cacheCapacity), context);
   ASSERT_OK(harness.open());
   for (size_t i = 0; i < batches.size(); ++i) {
-    ASSERT_OK(harness.processBatch(makeBatch(bidSchema(), 2, batches[i])));
+    ASSERT_OK(harness.processBatch(makeBatch(keyPriceTimeSchema(), 2, batches[i])));
     if (i % 7 == 3) {
       OperatorSnapshot snapshot;
       ASSERT_OK(harness.snapshot(static_cast<int64_t>(i), snapshot));
@@ -289,15 +284,6 @@ INSTANTIATE_TEST_SUITE_P(Caches, WindowKeyedSliceCacheTest,
                          ::testing::Values(CacheCase{"hashmap", WindowAggregateOperator::kDefaultCacheCapacity},
                                            CacheCase{"hashmap", 1}, CacheCase{"hashmap", 17}, CacheCase{"rocksdb", 5}));
 
-SchemaPtr countsSchema() {
-  static SchemaPtr schema = makeSchema({{"auction", DataType::kInt64},
-                                        {"num", DataType::kInt64},
-                                        {"window_start", DataType::kTimestamp},
-                                        {"window_end", DataType::kTimestamp},
-                                        {"window_time", DataType::kTimestamp}});
-  return schema;
-}
-
 class WindowTopNSelectionTest : public ::testing::TestWithParam<std::tuple<int64_t, bool>> {};
 
 /// Random batches with many ties: the emitted rows must be what a stable sort of all
@@ -308,7 +294,7 @@ TEST_P(WindowTopNSelectionTest, KeepsWhatAFullStableSortKeeps) {
   options.orderBy = {{"num", true}};
   options.limit = limit;
   options.withTies = withTies;
-  ASSERT_OK_AND_ASSIGN(auto program, WindowTopNProgram::compile(countsSchema(), 4, options));
+  ASSERT_OK_AND_ASSIGN(auto program, WindowTopNProgram::compile(auctionCountsSchema(), 4, options));
   TempDir directory;
   std::unique_ptr<KeyedStateBackend> backend = makeBackend("hashmap", directory.file("backend"));
   OperatorContext context;
@@ -328,7 +314,7 @@ TEST_P(WindowTopNSelectionTest, KeepsWhatAFullStableSortKeeps) {
       values.push_back({++auction, num, start, start + 10, start + 9});
       arrivals[start].emplace_back(auction, num);
     }
-    ASSERT_OK(harness.processBatch(makeBatch(countsSchema(), 4, values)));
+    ASSERT_OK(harness.processBatch(makeBatch(auctionCountsSchema(), 4, values)));
   }
   ASSERT_OK(harness.endInput());
 
