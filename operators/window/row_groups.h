@@ -67,6 +67,8 @@ class RowGroups {
   size_t size() const { return keyHashes_.size(); }
   /// Valid until the next add or clear.
   std::string_view key(size_t group) const { return storedKey(group); }
+  /// The hash of group `group`'s key: `std::hash<std::string_view>`, as StableKeyMap::hashOf.
+  uint64_t hash(size_t group) const { return keyHashes_[group]; }
   int32_t firstRow(size_t group) const { return firstRows_[group]; }
   /// REQUIRES: finish() was called.
   std::span<const int32_t> rows(size_t group) const {

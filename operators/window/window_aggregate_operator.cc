@@ -16,6 +16,36 @@ constexpr const char* kStateBlob = "window-state";
 constexpr int64_t kMaxOutputRows = 4096;
 /// The evicted-key index is purged of dropped keys when it grows past twice its size after the last purge.
 constexpr size_t kMinEvictedKeysPurgeSize = 4096;
+/// Batched key-cache lookups prefetch a key's slot this many lookups ahead, its entry (once the slot
+/// is cached) kEntryPrefetchDistance ahead and the entry's slices and accumulators (once the entry is
+/// cached) kContentPrefetchDistance ahead, so the cache misses of several lookups overlap.
+constexpr size_t kSlotPrefetchDistance = 16;
+constexpr size_t kEntryPrefetchDistance = 8;
+constexpr size_t kContentPrefetchDistance = 4;
+
+void prefetchRange(const void* begin, size_t bytes) {
+  const char* first = static_cast<const char*>(begin);
+  for (size_t offset = 0; offset < bytes; offset += 64) prefetchForRead(first + offset);
+  if (bytes > 0) prefetchForRead(first + bytes - 1);
+}
+
+/// Prefetches for the lookup `index` lookups from now (of `count`; `hashAt(i)` is lookup i's hash) in `keys`.
+template <typename Map, typename HashAt>
+void prefetchLookups(const Map& keys, size_t index, size_t count, HashAt&& hashAt) {
+  if (index + kSlotPrefetchDistance < count) keys.prefetchSlot(hashAt(index + kSlotPrefetchDistance));
+  if (index + kEntryPrefetchDistance < count) {
+    if (const auto* entry = keys.candidate(hashAt(index + kEntryPrefetchDistance))) {
+      prefetchRange(entry, sizeof(*entry));
+    }
+  }
+  if (index + kContentPrefetchDistance < count) {
+    if (const auto* entry = keys.candidate(hashAt(index + kContentPrefetchDistance))) {
+      const auto& value = entry->value;
+      prefetchRange(value.slices.data(), value.slices.size() * sizeof(value.slices[0]));
+      prefetchRange(value.accumulators.data(), value.accumulators.size() * sizeof(value.accumulators[0]));
+    }
+  }
+}
 
 std::string fieldList(const Schema& schema) {
   std::string names;
@@ -135,9 +165,11 @@ Status WindowAggregateOperator::open(const OperatorContext& context) {
   // of the older layout holds are loaded (and removed from the store) instead; there, every stored entry
   // has a pending timer, so the timers tell which slices, and until when sessions, may be stored.
   keys_.clear();
+  evictionCursor_ = 0;
   dirtyKeys_.clear();
   cachedSlices_ = 0;
   sessions_.clear();
+  sessionEvictionCursor_ = 0;
   storedSlices_.clear();
   evictedKeys_.clear();
   storedSessionsUntil_ = kMinWatermark;
@@ -273,9 +305,11 @@ Status WindowAggregateOperator::flushToStore() {
     entry->dirtySlot = KeyEntry::kClean;
   }
   dirtyKeys_.clear();
-  for (auto& [key, entry] : sessions_) {
-    if (!entry.dirty) continue;
-    SLUICE_RETURN_NOT_OK(storeSessions(entry.keyGroup, key, entry.sessions));
+  for (size_t number = 0; number < sessions_.storageSize(); ++number) {
+    SessionCache::Entry* cached = sessions_.entryAt(number);
+    if (cached == nullptr || !cached->value.dirty) continue;
+    SessionEntry& entry = cached->value;
+    SLUICE_RETURN_NOT_OK(storeSessions(entry.keyGroup, cached->key, entry.sessions));
     entry.dirty = false;
     entry.persisted = true;
   }
@@ -291,33 +325,42 @@ Status WindowAggregateOperator::flushToStore() {
 
 Status WindowAggregateOperator::evictIfFull() {
   if (cachedSlices_ > cacheCapacity_) {
-    // Evict whole keys until about half remains, in hash order (no recency bookkeeping on the hot path).
+    // Evict whole keys until about half remains, in entry order from where the last eviction stopped
+    // (roughly oldest first, and no recency bookkeeping on the hot path).
     const size_t target = cacheCapacity_ / 2;
-    for (auto it = keys_.begin(); it != keys_.end() && cachedSlices_ > target;) {
-      KeyEntry& entry = it->second;
-      SLUICE_RETURN_NOT_OK(writeSlices(it->first, entry));
+    const size_t storageSize = keys_.storageSize();
+    for (size_t visited = 0; visited < storageSize && cachedSlices_ > target; ++visited) {
+      if (evictionCursor_ >= storageSize) evictionCursor_ = 0;
+      KeyCache::Entry* cached = keys_.entryAt(evictionCursor_++);
+      if (cached == nullptr) continue;
+      KeyEntry& entry = cached->value;
+      SLUICE_RETURN_NOT_OK(writeSlices(cached->key, entry));
       int64_t dropTime = kMinWatermark;
       for (const SliceState& slice : entry.slices) {
         storedSlices_.insert(slice.start);
         dropTime = std::max(dropTime, sliceDropTime(slice.start));
       }
-      int64_t& evictedUntil = evictedKeys_.try_emplace(it->first, kMinWatermark).first->second;
+      int64_t& evictedUntil = evictedKeys_.try_emplace(cached->key, kMinWatermark).first->second;
       evictedUntil = std::max(evictedUntil, dropTime);
       cachedSlices_ -= entry.slices.size();
       forgetDirty(entry);
-      it = keys_.erase(it);
+      keys_.erase(cached);
     }
   }
   if (sessions_.size() > cacheCapacity_) {
     const size_t target = cacheCapacity_ / 2;
     const int64_t lateness = program_->allowedLateness();
-    for (auto it = sessions_.begin(); it != sessions_.end() && sessions_.size() > target;) {
-      SessionEntry& entry = it->second;
-      if (entry.dirty) SLUICE_RETURN_NOT_OK(storeSessions(entry.keyGroup, it->first, entry.sessions));
+    const size_t storageSize = sessions_.storageSize();
+    for (size_t visited = 0; visited < storageSize && sessions_.size() > target; ++visited) {
+      if (sessionEvictionCursor_ >= storageSize) sessionEvictionCursor_ = 0;
+      SessionCache::Entry* cached = sessions_.entryAt(sessionEvictionCursor_++);
+      if (cached == nullptr) continue;
+      SessionEntry& entry = cached->value;
+      if (entry.dirty) SLUICE_RETURN_NOT_OK(storeSessions(entry.keyGroup, cached->key, entry.sessions));
       for (const Session& session : entry.sessions) {
         storedSessionsUntil_ = std::max(storedSessionsUntil_, saturatingAdd(session.end - 1, lateness));
       }
-      it = sessions_.erase(it);
+      sessions_.erase(cached);
     }
   }
   return Status::OK();
@@ -375,10 +418,9 @@ Status WindowAggregateOperator::processBatch(int input, const RecordBatch& batch
   return flushOutput(out);
 }
 
-Result<WindowAggregateOperator::KeyEntry*> WindowAggregateOperator::findKey(int keyGroup, std::string_view key,
-                                                                            bool create) {
-  auto it = keys_.find(key);
-  if (it != keys_.end()) return &it->second;
+Result<WindowAggregateOperator::KeyCache::Entry*> WindowAggregateOperator::findKey(int keyGroup, std::string_view key,
+                                                                                   uint64_t hash, bool create) {
+  if (KeyCache::Entry* cached = keys_.find(key, hash)) return cached;
   KeyEntry loaded;
   loaded.keyGroup = keyGroup;
   // Only restored keys (any key, until the restored slices are dropped) and evicted ones may be stored.
@@ -413,9 +455,10 @@ Result<WindowAggregateOperator::KeyEntry*> WindowAggregateOperator::findKey(int 
   }
   if (loaded.slices.empty() && !create) return nullptr;
   cachedSlices_ += loaded.slices.size();
-  auto& [cachedKey, entry] = *keys_.emplace(std::string(key), std::move(loaded)).first;
-  entry.key = &cachedKey;
-  return &entry;
+  KeyCache::Entry* cached = keys_.tryEmplace(key, hash).first;
+  cached->value = std::move(loaded);
+  cached->value.key = &cached->key;
+  return cached;
 }
 
 size_t WindowAggregateOperator::findOrAddSlice(KeyEntry& entry, int64_t start, bool& created) {
@@ -461,10 +504,17 @@ Status WindowAggregateOperator::processSlicedBatch(const RecordBatch& batch, std
   }
   groups_.finish();
 
-  for (size_t group = 0; group < groups_.size(); ++group) {
+  const size_t numGroups = groups_.size();
+  const auto groupHash = [this](size_t group) { return groups_.hash(group); };
+  for (size_t group = 0; group < std::min(numGroups, kSlotPrefetchDistance); ++group) {
+    keys_.prefetchSlot(groups_.hash(group));
+  }
+  for (size_t group = 0; group < numGroups; ++group) {
+    prefetchLookups(keys_, group, numGroups, groupHash);
     const std::string_view key = groups_.key(group);
     const int keyGroup = keyGroupOfRow(groups_.firstRow(group));
-    SLUICE_ASSIGN_OR_RETURN(KeyEntry * entry, findKey(keyGroup, key, /*create=*/true));
+    SLUICE_ASSIGN_OR_RETURN(KeyCache::Entry * cached, findKey(keyGroup, key, groups_.hash(group), /*create=*/true));
+    KeyEntry* entry = &cached->value;
     std::span<const int32_t> rows = groups_.rows(group);
     const int64_t firstSlice = rowSlices_[rows.front()];
     const bool oneSlice =
@@ -531,9 +581,9 @@ void WindowAggregateOperator::registerSliceTimers(const KeyEntry& entry, size_t 
 }
 
 Status WindowAggregateOperator::emitSlicedWindow(int keyGroup, std::string_view key, int64_t end) {
-  SLUICE_ASSIGN_OR_RETURN(KeyEntry * entry, findKey(keyGroup, key, /*create=*/false));
-  if (entry == nullptr) return Status::OK();
-  return emitSlicedWindow(*entry, key, end);
+  SLUICE_ASSIGN_OR_RETURN(KeyCache::Entry * cached, findKey(keyGroup, key, KeyCache::hashOf(key), /*create=*/false));
+  if (cached == nullptr) return Status::OK();
+  return emitSlicedWindow(cached->value, key, end);
 }
 
 Status WindowAggregateOperator::emitSlicedWindow(const KeyEntry& entry, std::string_view key, int64_t end) {
@@ -557,13 +607,13 @@ Status WindowAggregateOperator::emitSlicedWindow(const KeyEntry& entry, std::str
   return appendResult(key, accumulators_, start, end);
 }
 
-Status WindowAggregateOperator::cleanupSlicedWindow(KeyCache::iterator it, int64_t end) {
+Status WindowAggregateOperator::cleanupSlicedWindow(KeyCache::Entry* cached, int64_t end) {
   const WindowSpec& window = program_->window();
   const size_t numAggregates = program_->aggregates().size();
   const int64_t start = end - window.size;
   const int64_t exclusiveEnd = start + std::min(window.slide, window.size);
-  KeyEntry& entry = it->second;
-  const std::string_view key = it->first;
+  KeyEntry& entry = cached->value;
+  const std::string_view key = cached->key;
   // Slices before `start` belong to no pending window either (they were dropped by earlier timers).
   size_t erase = 0;
   std::string userKey;
@@ -580,7 +630,7 @@ Status WindowAggregateOperator::cleanupSlicedWindow(KeyCache::iterator it, int64
   cachedSlices_ -= erase;
   if (erase == entry.slices.size()) {
     forgetDirty(entry);
-    keys_.erase(it);
+    keys_.erase(cached);
     return Status::OK();
   }
   entry.slices.erase(entry.slices.begin(), entry.slices.begin() + static_cast<std::ptrdiff_t>(erase));
@@ -591,8 +641,7 @@ Status WindowAggregateOperator::cleanupSlicedWindow(KeyCache::iterator it, int64
 
 Result<WindowAggregateOperator::SessionEntry*> WindowAggregateOperator::findSessions(int keyGroup,
                                                                                      std::string_view key) {
-  auto it = sessions_.find(key);
-  if (it != sessions_.end()) return &it->second;
+  if (SessionCache::Entry* cached = sessions_.find(key)) return &cached->value;
   if (firedUntil_ >= storedSessionsUntil_) return nullptr;
   SLUICE_ASSIGN_OR_RETURN(std::optional<std::string> value, store_->get(StateKey{windowState_, keyGroup, key, {}}));
   if (!value.has_value()) return nullptr;
@@ -611,7 +660,9 @@ Result<WindowAggregateOperator::SessionEntry*> WindowAggregateOperator::findSess
     session.accumulators.assign(accumulators);
     entry.sessions.push_back(std::move(session));
   }
-  return &sessions_.emplace(std::string(key), std::move(entry)).first->second;
+  SessionEntry& cached = sessions_.tryEmplace(key).first->value;
+  cached = std::move(entry);
+  return &cached;
 }
 
 Status WindowAggregateOperator::replaceSessions(int keyGroup, std::string_view key, SessionEntry* entry,
@@ -619,11 +670,11 @@ Status WindowAggregateOperator::replaceSessions(int keyGroup, std::string_view k
   if (sessions.empty()) {
     if (entry == nullptr) return Status::OK();
     const bool persisted = entry->persisted;
-    sessions_.erase(sessions_.find(key));
+    sessions_.erase(key);
     return persisted ? store_->remove(StateKey{windowState_, keyGroup, key, {}}) : Status::OK();
   }
   if (entry == nullptr) {
-    entry = &sessions_.try_emplace(std::string(key)).first->second;
+    entry = &sessions_.tryEmplace(key).first->value;
     entry->keyGroup = keyGroup;
   }
   entry->sessions = std::move(sessions);
@@ -814,16 +865,20 @@ Status WindowAggregateOperator::processWatermark(int64_t timestamp, Output& out)
       if (!due) break;
       const bool fire = dueTimers_.kind == TimerKind::kFire;
       const int64_t end = dueTimers_.window;
-      for (const WindowTimerBuckets::KeyTimer& timer : dueTimers_.keys) {
-        auto it = keys_.find(std::string_view(timer.key));
-        if (it == keys_.end()) {
-          SLUICE_ASSIGN_OR_RETURN(KeyEntry * loaded, findKey(timer.keyGroup, timer.key, /*create=*/false));
-          if (loaded == nullptr) continue;
-          it = keys_.find(std::string_view(timer.key));
-        }
+      const size_t numDue = dueTimers_.keys.size();
+      keyHashes_.resize(numDue);
+      for (size_t i = 0; i < numDue; ++i) keyHashes_[i] = KeyCache::hashOf(dueTimers_.keys[i].key);
+      const auto dueHash = [this](size_t i) { return keyHashes_[i]; };
+      for (size_t i = 0; i < std::min(numDue, kSlotPrefetchDistance); ++i) keys_.prefetchSlot(keyHashes_[i]);
+      for (size_t i = 0; i < numDue; ++i) {
+        prefetchLookups(keys_, i, numDue, dueHash);
+        const WindowTimerBuckets::KeyTimer& timer = dueTimers_.keys[i];
+        SLUICE_ASSIGN_OR_RETURN(KeyCache::Entry * cached,
+                                findKey(timer.keyGroup, timer.key, keyHashes_[i], /*create=*/false));
+        if (cached == nullptr) continue;
         if (output_->numRows() >= kMaxOutputRows) SLUICE_RETURN_NOT_OK(flushOutput(out));
-        if (fire) SLUICE_RETURN_NOT_OK(emitSlicedWindow(it->second, it->first, end));
-        if (!fire || dropOnFire) SLUICE_RETURN_NOT_OK(cleanupSlicedWindow(it, end));
+        if (fire) SLUICE_RETURN_NOT_OK(emitSlicedWindow(cached->value, cached->key, end));
+        if (!fire || dropOnFire) SLUICE_RETURN_NOT_OK(cleanupSlicedWindow(cached, end));
       }
     }
   }

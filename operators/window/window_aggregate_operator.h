@@ -15,6 +15,7 @@
 
 #include "operators/window/aggregate_function.h"
 #include "operators/window/row_groups.h"
+#include "operators/window/stable_key_map.h"
 #include "operators/window/window_assigner.h"
 #include "operators/window/window_state_store.h"
 #include "operators/window/window_timer_service.h"
@@ -159,18 +160,19 @@ class WindowAggregateOperator final : public Operator {
     using is_transparent = void;
     size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
   };
-  /// Cache key: the encoded record key.
-  using KeyCache = std::unordered_map<std::string, KeyEntry, StringHash, std::equal_to<>>;
-  using SessionCache = std::unordered_map<std::string, SessionEntry, StringHash, std::equal_to<>>;
+  /// Cache key: the encoded record key. Entries stay in place while cached (dirtyKeys_ and KeyEntry::key
+  /// point into them); hashes are RowGroups' (StableKeyMap::hashOf).
+  using KeyCache = StableKeyMap<KeyEntry>;
+  using SessionCache = StableKeyMap<SessionEntry>;
 
   Status evaluateArguments(const RecordBatch& batch);
   Status processSlicedBatch(const RecordBatch& batch, std::vector<uint8_t>& late, std::set<WindowRef>& refire);
   Status processSessionBatch(const RecordBatch& batch, std::vector<uint8_t>& late, std::set<WindowRef>& refire);
   /// Adds timers for the windows of new slice `entry.slices[index]` that no other slice of the key has.
   void registerSliceTimers(const KeyEntry& entry, size_t index, std::string_view key);
-  /// The cached slices of `key`, loaded from the store when it may hold some;
-  /// null when the key has none (an empty entry is created when `create`).
-  Result<KeyEntry*> findKey(int keyGroup, std::string_view key, bool create);
+  /// The cached slices of `key` (whose hash is `hash`), loaded from the store when it may hold
+  /// some; null when the key has none (an empty entry is created when `create`).
+  Result<KeyCache::Entry*> findKey(int keyGroup, std::string_view key, uint64_t hash, bool create);
   /// The index of slice `start` in `entry`, inserted (empty accumulators) when
   /// missing; `created` tells which.
   size_t findOrAddSlice(KeyEntry& entry, int64_t start, bool& created);
@@ -178,7 +180,7 @@ class WindowAggregateOperator final : public Operator {
   Status emitSlicedWindow(const KeyEntry& entry, std::string_view key, int64_t end);
   Status emitSlicedWindow(int keyGroup, std::string_view key, int64_t end);
   /// Drops the slices no window after [end - size, end) uses; erases the key when it has none left.
-  Status cleanupSlicedWindow(KeyCache::iterator entry, int64_t end);
+  Status cleanupSlicedWindow(KeyCache::Entry* cached, int64_t end);
   /// The key's cached sessions, loaded from the store when it may hold them; null when none.
   Result<SessionEntry*> findSessions(int keyGroup, std::string_view key);
   /// Replaces the key's sessions (`entry` from findSessions, may be null).
@@ -221,11 +223,13 @@ class WindowAggregateOperator final : public Operator {
 
   size_t cacheCapacity_;
   KeyCache keys_;
-  size_t cachedSlices_ = 0;  // slices held by keys_
+  size_t evictionCursor_ = 0;  // entry number of keys_ at which the next eviction starts
+  size_t cachedSlices_ = 0;    // slices held by keys_
   // The entries of keys_ with a dirty slice, in the order they became dirty (null: erased since), so
   // that a checkpoint writes back only what changed instead of walking the whole cache.
   std::vector<KeyEntry*> dirtyKeys_;
   SessionCache sessions_;
+  size_t sessionEvictionCursor_ = 0;  // entry number of sessions_ at which the next eviction starts
   // Slice starts whose entries the store may hold without them being cached (evicted or restored).
   std::set<int64_t> storedSlices_;
   // Any uncached key may have restored slices in the store while firedUntil_ < this.
@@ -240,6 +244,7 @@ class WindowAggregateOperator final : public Operator {
   // Per-batch scratch, reused to avoid allocations.
   std::vector<ColumnPtr> arguments_;
   std::vector<uint64_t> hashes_;
+  std::vector<uint64_t> keyHashes_;  // StableKeyMap::hashOf of the due timers' keys
   std::vector<int64_t> rowSlices_;
   std::vector<int32_t> sortedRows_;
   RowGroups groups_;
