@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "runtime/base/clock.h"
 #include "runtime/base/fault_injection.h"
 #include "runtime/base/logging.h"
 #include "runtime/checkpoint/checkpoint_storage.h"
@@ -11,11 +12,6 @@ namespace sluice {
 namespace {
 
 namespace fs = std::filesystem;
-
-int64_t wallMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 int64_t millisSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
@@ -70,7 +66,7 @@ std::optional<transport::TriggerCheckpoint> CheckpointCoordinator::maybeTrigger(
   }
   Pending pending;
   pending.id = nextId_++;
-  pending.timestampMs = wallMillis();
+  pending.timestampMs = wallClockMillis();
   pending.started = now;
   pending.directory = settings_.jobDirectory + "/chk-" + std::to_string(pending.id);
   transport::TriggerCheckpoint trigger;

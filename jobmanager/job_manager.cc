@@ -8,17 +8,13 @@
 #include <filesystem>
 #include <random>
 
+#include "runtime/base/clock.h"
 #include "runtime/base/logging.h"
 #include "runtime/checkpoint/checkpoint_storage.h"
 #include "worker/plugin_store.h"
 
 namespace sluice {
 namespace {
-
-int64_t nowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string newJobId() {
   static std::mt19937_64 generator(std::random_device{}());
@@ -179,7 +175,7 @@ void JobManager::submit(const std::string& peer, uint64_t requestId, const trans
   job.id = newJobId();
   job.name = prepared->spec.name;
   job.definition = definition;
-  job.submittedAtMs = nowMillis();
+  job.submittedAtMs = wallClockMillis();
   const JobGraph& graph = prepared->graph;
   for (const GraphNode& node : graph.nodes()) {
     job.parallelism[node.planned.id] = node.parallelism;
@@ -317,7 +313,7 @@ void JobManager::endJob(JobRecord& job, const std::string& state, const std::str
   job.state = state;
   job.failure = failure;
   job.waitingForSlots = false;
-  job.finishedAtMs = nowMillis();
+  job.finishedAtMs = wallClockMillis();
   for (TaskRecord& task : job.tasks) {
     if (!isTerminal(task.state)) task.state = state == "FINISHED" ? "FINISHED" : "CANCELED";
   }

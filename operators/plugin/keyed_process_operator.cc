@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "operators/window/row_codec.h"
+#include "runtime/base/clock.h"
 #include "runtime/state/key_context.h"
 #include "runtime/task/stream_element.h"
 
@@ -183,11 +184,6 @@ class BufferedCollector final : public Collector {
   BufferedRows main_;
   std::map<std::string, BufferedRows, std::less<>> sides_;
 };
-
-int64_t wallClockMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 

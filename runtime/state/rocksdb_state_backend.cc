@@ -78,12 +78,16 @@ class PendingWrites {
     writes_.resize(kept);
     return true;
   }
-  /// Calls `apply(kind, key, value)` for each write in order; stops at the first error.
-  template <typename Apply>
-  rocksdb::Status forEach(Apply&& apply) const {
+  /// Replays the writes in order into `sink` (a rocksdb::WriteBatch or SstFileWriter: Put, Delete, Merge);
+  /// stops at the first error.
+  template <typename Sink>
+  rocksdb::Status writeTo(Sink& sink) const {
     for (const Write& write : writes_) {
-      rocksdb::Slice value(bytes_.data() + write.offset + write.keySize, write.valueSize);
-      rocksdb::Status status = apply(write.kind, toSlice(key(write)), value);
+      const rocksdb::Slice key = toSlice(this->key(write));
+      const rocksdb::Slice value(bytes_.data() + write.offset + write.keySize, write.valueSize);
+      rocksdb::Status status = write.kind == Kind::kPut      ? sink.Put(key, value)
+                               : write.kind == Kind::kDelete ? sink.Delete(key)
+                                                             : sink.Merge(key, value);
       if (!status.ok()) return status;
     }
     return rocksdb::Status::OK();
@@ -235,14 +239,7 @@ struct RocksDbStateBackend::Impl {
 
   Status writePendingBatch() {
     pendingBatch.Clear();
-    rocksdb::Status status = pending.forEach([&](PendingWrites::Kind kind, rocksdb::Slice key, rocksdb::Slice value) {
-      switch (kind) {
-        case PendingWrites::Kind::kPut: return pendingBatch.Put(key, value);
-        case PendingWrites::Kind::kDelete: return pendingBatch.Delete(key);
-        case PendingWrites::Kind::kMerge: return pendingBatch.Merge(key, value);
-      }
-      return rocksdb::Status::InvalidArgument("unknown write kind");
-    });
+    rocksdb::Status status = pending.writeTo(pendingBatch);
     if (status.ok()) status = database->Write(writeOptions, &pendingBatch);
     pendingBatch.Clear();
     return fromRocksDb(status, "RocksDB state write failed");
@@ -254,14 +251,7 @@ struct RocksDbStateBackend::Impl {
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), databaseOptions);
     rocksdb::Status status = writer.Open(file);
     if (status.ok()) {
-      status = pending.forEach([&](PendingWrites::Kind kind, rocksdb::Slice key, rocksdb::Slice value) {
-        switch (kind) {
-          case PendingWrites::Kind::kPut: return writer.Put(key, value);
-          case PendingWrites::Kind::kDelete: return writer.Delete(key);
-          case PendingWrites::Kind::kMerge: return writer.Merge(key, value);
-        }
-        return rocksdb::Status::InvalidArgument("unknown write kind");
-      });
+      status = pending.writeTo(writer);
     }
     if (status.ok()) status = writer.Finish();
     if (status.ok()) {

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "runtime/base/clock.h"
+
 namespace sluice {
 
 std::string_view stateKindName(StateKind kind) {
@@ -109,8 +111,7 @@ Result<const StateInfo*> validateStateKey(const StateCatalog& catalog, const Key
 int64_t TtlClock::now() const {
   int64_t manual = manual_.load(std::memory_order_relaxed);
   if (manual != kUnset) return manual;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return wallClockMillis();
 }
 
 }  // namespace sluice

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <exception>
 
+#include "runtime/base/clock.h"
 #include "runtime/base/fault_injection.h"
 #include "runtime/base/logging.h"
 #include "runtime/state/keyed_state_backend.h"
@@ -90,10 +91,7 @@ Status Task::takeCheckpoint(const CheckpointBarrier& barrier, int64_t alignmentM
   state.checkpointId = barrier.checkpointId;
   state.finished = inputEnded_;
   state.alignmentMs = alignmentMs;
-  const int64_t now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-  state.startDelayMs = std::max<int64_t>(0, now - barrier.timestamp - alignmentMs);
+  state.startDelayMs = std::max<int64_t>(0, wallClockMillis() - barrier.timestamp - alignmentMs);
   Status snapshotted = faultPoint("before-snapshot");
   if (parts_.reader && snapshotted.ok()) {
     OperatorCheckpointState source;
